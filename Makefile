@@ -1,0 +1,57 @@
+# Entry points: `make test` (everything CI runs) and `make demo` (provision a lab host).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+SCENARIOS ?= os_packages
+
+help: ## list the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q uv==0.13.9
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create the dev venv (pinned tools)
+
+collection-link: ## make this checkout resolvable as inferops.inference
+	mkdir -p .lab/collections/ansible_collections/inferops
+	ln -sfn ../../../.. .lab/collections/ansible_collections/inferops/inference
+
+lab: venv collection-link ## start Docker if needed and build the lab images
+	tests/lab/ensure-docker.sh
+	tests/lab/build-image.sh bookworm
+
+lint: venv collection-link ## yamllint + ansible-lint (production profile)
+	yamllint -s .
+	ansible-lint --offline
+
+unit: venv collection-link ## unit tests of plugins and role metadata
+	pytest -q tests/unit
+
+molecule: lab ## run every Molecule scenario in SCENARIOS
+	for s in $(SCENARIOS); do \
+	  start=$$(date +%s); molecule test -s $$s; \
+	  echo "scenario $$s passed in $$(( $$(date +%s) - start )) s" | tee -a .lab/timings.txt; \
+	done
+
+galaxy: lab ## build the collection, install the tarball, run a playbook by FQCN
+	tests/galaxy/test-galaxy-install.sh
+
+test: lint unit molecule galaxy ## everything CI runs
+
+demo: lab ## provision a local lab container as an inference host
+	tests/lab/demo.sh
+
+clean: ## remove lab containers (images and venv are kept)
+	-docker rm -f $$(docker ps -aq --filter label=inferops-lab) 2>/dev/null
+
+.PHONY: help venv collection-link lab lint unit molecule galaxy test demo clean
