@@ -9,7 +9,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
-SCENARIOS ?= os_packages
+export LAB_DIR := $(CURDIR)/.lab
+SCENARIOS ?= os_packages cpu_node
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +30,7 @@ collection-link: ## make this checkout resolvable as inferops.inference
 lab: venv collection-link ## start Docker if needed and build the lab images
 	tests/lab/ensure-docker.sh
 	tests/lab/build-image.sh bookworm
+	tests/lab/prepare.sh
 
 lint: venv collection-link ## yamllint + ansible-lint (production profile)
 	yamllint -s .

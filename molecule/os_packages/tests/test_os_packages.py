@@ -1,4 +1,10 @@
 """The runtime packages of an inference host are installed and actually work."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import run_playbook  # noqa: E402
+
 
 
 def test_cxx_compiler_builds_and_runs_a_program(host):
@@ -27,3 +33,8 @@ def test_build_toolchain_not_installed_by_default(host):
     # os_packages_build_toolchain defaults to false: runtime hosts stay lean.
     assert not host.package("cmake").is_installed
     assert not host.package("ninja-build").is_installed
+
+
+def test_check_mode_on_the_converged_host_changes_nothing():
+    out, recap = run_playbook(str(Path(__file__).resolve().parents[1] / "converge.yml"), "--check", "--diff")
+    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
