@@ -50,10 +50,13 @@ galaxy: lab ## build the collection, install the tarball, run a playbook by FQCN
 
 test: lint unit molecule galaxy ## everything CI runs
 
+bench: lab ## benchmark cpu_node: fresh converge by phase, and the re-run
+	python tests/bench/converge_bench.py
+
 demo: lab ## provision a local lab container as an inference host
 	tests/lab/demo.sh
 
 clean: ## remove lab containers (images and venv are kept)
 	-docker rm -f $$(docker ps -aq --filter label=inferops-lab) 2>/dev/null
 
-.PHONY: help venv collection-link lab lint unit molecule galaxy test demo clean
+.PHONY: help venv collection-link lab lint unit molecule galaxy test bench demo clean

@@ -4,7 +4,6 @@
 # container, from a directory that is not this checkout.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-image="${LAB_IMAGE:-inferops-lab/debian:bookworm}"
 name="inferops-galaxy-$$"
 work="$(mktemp -d /tmp/inferops-galaxy.XXXXXX)"
 cleanup() { docker rm -f "$name" >/dev/null 2>&1 || true; rm -rf "$work"; }
@@ -26,14 +25,7 @@ printf "[defaults]\ninterpreter_python = auto_silent\n" >ansible.cfg
 export ANSIBLE_CONFIG="$work/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$work/collections"
 ansible-galaxy collection install --offline -p "$work/collections" "$tarball"
 
-docker run -d --name "$name" --label inferops-lab \
-  --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-  --tmpfs /run --tmpfs /run/lock --tmpfs /tmp:exec "$image" >/dev/null
-for _ in $(seq 1 30); do
-  state="$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)"
-  case "$state" in running|degraded) break ;; esac
-  sleep 1
-done
+"$repo/tests/lab/start-container.sh" "$name"
 
 cat >"$work/inventory.yml" <<INV
 all:

@@ -4,17 +4,10 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 name=inferops-demo
-image="${LAB_IMAGE:-inferops-lab/debian:bookworm}"
 port="${DEMO_PORT:-18000}"
 
-if ! docker inspect "$name" >/dev/null 2>&1; then
-  docker run -d --name "$name" --label inferops-lab --hostname "$name" \
-    --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
-    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp:exec --shm-size 2g \
-    -p "127.0.0.1:$port:8000" "$image" >/dev/null
-  echo "demo: started container $name (its port 8000 is 127.0.0.1:$port here)"
-fi
-docker start "$name" >/dev/null
+"$repo/tests/lab/start-container.sh" "$name" -p "127.0.0.1:$port:8000"
+echo "demo: container $name is up (its port 8000 is 127.0.0.1:$port here)"
 
 cd "$repo"
 start=$(date +%s)

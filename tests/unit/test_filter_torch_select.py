@@ -1,0 +1,62 @@
+"""Torch variant selection: a table of driver / CUDA / arch / Python cases."""
+import pytest
+from torch_select import TorchSelectError, torch_select  # plugins/filter/torch_select.py
+
+
+@pytest.mark.parametrize("driver,torch,arch,kwargs,variant", [
+    # Seed 004's 8x H800: driver 550.90.12 (CUDA 12.4).
+    ("550.90.12", "2.6.0", "x86_64", {}, "cu124"),
+    # The trap seed 000 warns about: torch 2.7 has no 12.4 build; 12.6/12.8 need a newer driver.
+    ("550.90.12", "2.7.1", "x86_64", {}, "cu118"),
+    ("550.90.12", "2.7.1", "x86_64", {"minor_version_compat": True}, "cu128"),
+    # The 8x L40S capture (580.178.04) and the 3090 capture (580.126.09).
+    ("580.178.04", "2.9.0", "x86_64", {}, "cu130"),
+    ("580.126.09", "2.8.0", "x86_64", {}, "cu129"),
+    # Seed 001: CUDA 12.8.1 with driver 570.124.06 on 4x A100.
+    ("570.124.06", "2.8.0", "x86_64", {}, "cu128"),
+    ("570.124.06", "2.8.0", "x86_64", {"cuda": "12.6"}, "cu126"),
+    # Kunpeng with NVIDIA (seed 000 method two) on aarch64.
+    ("570.124.06", "2.7.0", "aarch64", {}, "cu128"),
+    ("560.35.03", "2.9.0", "arm64", {}, "cu126"),
+    # No driver: the CPU build.
+    (None, "2.9.0", "x86_64", {}, "cpu"),
+    ("", "2.6.0", "aarch64", {}, "cpu"),
+    ("550.90.12", "2.9.0", "x86_64", {"cuda": "cpu"}, "cpu"),
+])
+def test_selection(driver, torch, arch, kwargs, variant):
+    got = torch_select(driver, torch, arch, "3.11", **kwargs)
+    assert got["variant"] == variant
+    assert got["index_url"] == f"https://download.pytorch.org/whl/{variant}"
+    assert got["torch_version"] == torch
+
+
+def test_index_base_for_mirrors():
+    got = torch_select("550.90.12", "2.6.0", index_base="http://mirror.internal/pytorch/whl/")
+    assert got["index_url"] == "http://mirror.internal/pytorch/whl/cu124" and got["cuda"] == "12.4"
+
+
+@pytest.mark.parametrize("args,kwargs,message", [
+    (("535.183.01", "2.8.0"), {}, r"driver 535.183.01 is too old for every CUDA build of torch 2.8 .* needs >= 560.28.03"),
+    (("550.90.12", "2.7.0"), {"cuda": "12.4"}, r"torch 2.7 has no CUDA 12.4 build for x86_64; it has 11.8, 12.6, 12.8"),
+    (("550.90.12", "2.8.0"), {"cuda": "12.9"}, r"CUDA 12.9 needs NVIDIA driver >= 575.51.03; this host has 550.90.12"),
+    (("570.124.06", "2.6.0", "aarch64"), {}, r"torch 2.6 has no CUDA wheels for aarch64"),
+    (("570.124.06", "2.9.0", "x86_64", "3.9"), {}, r"torch 2.9 supports Python 3.10 to 3.14; this host has 3.9"),
+    (("570.124.06", "2.13.0"), {}, r"torch 2.13.0 is not in the variant table .* vllm_install_torch_matrix"),
+    ((None, "2.8.0"), {"cuda": "12.8"}, r"no NVIDIA driver was found"),
+    (("570.124.06", "latest"), {}, r"is not a version"),
+    (("570.124.06", "2.8.0", "ppc64le"), {}, r"no torch wheels for architecture ppc64le"),
+])
+def test_impossible_combinations_say_why(args, kwargs, message):
+    with pytest.raises(TorchSelectError, match=message):
+        torch_select(*args, **kwargs)
+
+
+def test_minor_version_compat_still_needs_the_major_minimum():
+    with pytest.raises(TorchSelectError, match="needs >= 525.60.13"):
+        torch_select("515.65.01", "2.8.0", minor_version_compat=True)
+
+
+def test_matrix_extends_the_table():
+    matrix = {"2.13": {"x86_64": ["cu126", "cu130"], "aarch64": ["cu130"], "python": ["3.10", "3.14"]}}
+    assert torch_select("580.65.06", "2.13.0", matrix=matrix)["variant"] == "cu130"
+    assert torch_select("560.28.03", "2.13.0", matrix=matrix)["variant"] == "cu126"
