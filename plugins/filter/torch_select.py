@@ -126,6 +126,23 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
     return result(best, f"newest CUDA build of torch {minor} that driver {driver_version} supports")
 
 
+def cuda_min_driver(cuda_version):
+    """Oldest driver that runs any toolkit of this CUDA major (minor-version compatibility)."""
+    major = str(cuda_version).split(".")[0]
+    if major not in CUDA_MAJOR_MIN_DRIVER:
+        raise TorchSelectError(f"CUDA {cuda_version}: unknown major version (known: {', '.join(CUDA_MAJOR_MIN_DRIVER)})")
+    return CUDA_MAJOR_MIN_DRIVER[major]
+
+
+def driver_supports_cuda(driver_version, cuda_version):
+    """True when driver_version can run CUDA cuda_version (compared as numbers)."""
+    return _ver(driver_version) >= _ver(cuda_min_driver(cuda_version))
+
+
 class FilterModule:
     def filters(self):
-        return {"torch_select": torch_select}
+        return {
+            "torch_select": torch_select,
+            "cuda_min_driver": cuda_min_driver,
+            "driver_supports_cuda": driver_supports_cuda,
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 
 _HEADER = re.compile(r"Driver Version:\s*([0-9.]+)\s+CUDA Version:\s*([0-9.]+)")
@@ -92,3 +93,27 @@ def gpu_facts(rows, driver_version=None, cuda_version=None, nvswitch_count=0):
         "nvswitch_count": nvswitch_count,
         "gpus": gpus,
     }
+
+
+NVIDIA_VENDOR = "0x10de"
+NVSWITCH_CLASS_PREFIX = "0x0680"  # PCI class "bridge, other": how NVSwitch chips enumerate
+
+
+def count_nvswitch_pci(pci_dir):
+    """Count NVSwitch chips in a sysfs PCI tree (works before any driver is installed)."""
+    count = 0
+    try:
+        devices = os.listdir(pci_dir)
+    except OSError:
+        return 0
+    for device in devices:
+        try:
+            with open(os.path.join(pci_dir, device, "vendor"), encoding="ascii") as handle:
+                vendor = handle.read().strip()
+            with open(os.path.join(pci_dir, device, "class"), encoding="ascii") as handle:
+                klass = handle.read().strip()
+        except OSError:
+            continue
+        if vendor == NVIDIA_VENDOR and klass.startswith(NVSWITCH_CLASS_PREFIX):
+            count += 1
+    return count

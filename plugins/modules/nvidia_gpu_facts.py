@@ -20,9 +20,14 @@ options:
     type: str
     default: nvidia-smi
   nvswitch_dir:
-    description: Directory listing NVSwitch devices (present on HGX/DGX systems).
+    description: Directory listing NVSwitch devices once the driver is loaded (HGX/DGX systems).
     type: path
     default: /proc/driver/nvidia-nvswitch/devices
+  pci_dir:
+    description: sysfs PCI devices, scanned for NVSwitch chips (vendor 0x10de, class 0x0680) so
+      that NVSwitch systems are recognised before any driver is installed.
+    type: path
+    default: /sys/bus/pci/devices
 attributes:
   check_mode:
     support: full
@@ -54,6 +59,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.inferops.inference.plugins.module_utils.nvidia_smi import (
+    count_nvswitch_pci,
     gpu_facts,
     parse_header,
     parse_query_csv,
@@ -62,11 +68,12 @@ from ansible_collections.inferops.inference.plugins.module_utils.nvidia_smi impo
 QUERY_FIELDS = ["index", "name", "uuid", "pci.bus_id", "memory.total", "memory.used", "driver_version", "compute_cap"]
 
 
-def _nvswitch_count(path):
+def _nvswitch_count(proc_dir, pci_dir):
     try:
-        return len([entry for entry in os.listdir(path) if not entry.startswith(".")])
+        loaded = len([entry for entry in os.listdir(proc_dir) if not entry.startswith(".")])
     except OSError:
-        return 0
+        loaded = 0
+    return max(loaded, count_nvswitch_pci(pci_dir))
 
 
 def main():
@@ -74,10 +81,11 @@ def main():
         argument_spec={
             "nvidia_smi": {"type": "str", "default": "nvidia-smi"},
             "nvswitch_dir": {"type": "path", "default": "/proc/driver/nvidia-nvswitch/devices"},
+            "pci_dir": {"type": "path", "default": "/sys/bus/pci/devices"},
         },
         supports_check_mode=True,
     )
-    nvswitch = _nvswitch_count(module.params["nvswitch_dir"])
+    nvswitch = _nvswitch_count(module.params["nvswitch_dir"], module.params["pci_dir"])
     smi = module.get_bin_path(module.params["nvidia_smi"])
     if not smi:
         facts = gpu_facts([], nvswitch_count=nvswitch)

@@ -60,3 +60,25 @@ def test_matrix_extends_the_table():
     matrix = {"2.13": {"x86_64": ["cu126", "cu130"], "aarch64": ["cu130"], "python": ["3.10", "3.14"]}}
     assert torch_select("580.65.06", "2.13.0", matrix=matrix)["variant"] == "cu130"
     assert torch_select("560.28.03", "2.13.0", matrix=matrix)["variant"] == "cu126"
+
+
+@pytest.mark.parametrize("driver,cuda,ok", [
+    ("535.261.03", "11.8", True),     # Debian 12: driver 535, toolkit 11.8 (the gpu_node scenario)
+    ("449.99", "11.8", False),
+    ("450.80.02", "11.2", True),
+    ("550.90.12", "12.8", True),      # minor-version compatibility within 12.x
+    ("525.60.12", "12.0", False),
+    ("575.57.08", "13.0", False),     # 13.x needs >= 580
+    ("580.65.06", "13.0", True),
+    ("1000.1", "12.4", True),         # numbers, not strings: "1000" < "525" as text
+])
+def test_driver_supports_cuda(driver, cuda, ok):
+    from torch_select import driver_supports_cuda
+    assert driver_supports_cuda(driver, cuda) is ok
+
+
+def test_cuda_min_driver_unknown_major():
+    from torch_select import cuda_min_driver
+    assert cuda_min_driver("12.8") == "525.60.13"
+    with pytest.raises(TorchSelectError, match="unknown major"):
+        cuda_min_driver("10.2")

@@ -67,7 +67,8 @@ def _run_module(tmp_path, smi_script, nvswitch_entries=0):
     for i in range(nvswitch_entries):
         (nvs / str(i)).mkdir()
     args = tmp_path / "args.json"
-    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"nvidia_smi": str(smi), "nvswitch_dir": str(nvs)}}))
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"nvidia_smi": str(smi), "nvswitch_dir": str(nvs),
+                                                         "pci_dir": str(tmp_path / "nopci")}}))
     env = dict(os.environ, PYTHONPATH=str(ROOT / ".lab" / "collections"))
     proc = subprocess.run([sys.executable, str(ROOT / "plugins" / "modules" / "nvidia_gpu_facts.py"), str(args)],
                           capture_output=True, text=True, env=env, check=False)
@@ -112,3 +113,19 @@ exit 9
     facts = _run_module(tmp_path, script)["ansible_facts"]["nvidia_gpu"]
     assert facts["present"] is False and facts["count"] == 0
     assert "couldn't communicate" in facts["error"]
+
+
+def test_nvswitch_found_on_pci_before_any_driver(tmp_path):
+    from nvidia_smi import count_nvswitch_pci
+
+    def device(name, vendor, klass):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "vendor").write_text(vendor + "\n")
+        (tmp_path / name / "class").write_text(klass + "\n")
+
+    for i in range(4):
+        device(f"0000:0{i}:00.0", "0x10de", "0x068000")  # NVSwitch
+    device("0000:18:00.0", "0x10de", "0x030200")  # an H800 (3D controller)
+    device("0000:00:1f.0", "0x8086", "0x068000")  # an Intel bridge of the same class
+    assert count_nvswitch_pci(tmp_path) == 4
+    assert count_nvswitch_pci(tmp_path / "missing") == 0
