@@ -1,0 +1,123 @@
+"""Run the model fetcher on the host and print its progress in the play while it runs.
+
+A multi-hundred-GB download takes hours; `async` would show nothing but "still running".
+This action starts roles/model/files/inferops_model_fetch.py detached on the host, polls its
+status file and prints bytes and files done and the rate, then returns its result.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+
+
+def _human(num):
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(num) < 1000 or unit == "TB":
+            return f"{num:.1f} {unit}" if unit != "B" else f"{int(num)} B"
+        num /= 1000.0
+    return f"{num:.1f} TB"
+
+
+def progress_line(host, status):
+    """One human line from a status dict (unit tested)."""
+    done, total = status.get("bytes_done", 0), status.get("bytes_total", 0)
+    share = f" ({100 * done / total:.0f}%)" if total else ""
+    return (f"{host}: {status.get('phase', '?')} {_human(done)}"
+            + (f" / {_human(total)}" if total else "") + share
+            + f", files {status.get('files_done', 0)}/{status.get('files_total', 0) or '?'}"
+            + f", {_human(status.get('rate_bytes_per_s', 0))}/s")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("spec", "python", "script", "work_dir", "poll", "timeout"))
+
+    def _run(self, command):
+        result = self._low_level_execute_command(command, sudoable=True)
+        return result.get("rc", 1), result.get("stdout", ""), result.get("stderr", "")
+
+    def _read_json(self, path):
+        rc, out, _err = self._run(f"cat {shlex.quote(path)} 2>/dev/null")
+        if rc != 0 or not out.strip():
+            return None
+        try:
+            return json.loads(out)
+        except ValueError:
+            return None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        spec = dict(args["spec"])
+        work = args.get("work_dir", "/var/lib/inferops/model-fetch")
+        poll = float(args.get("poll", 5))
+        timeout = float(args.get("timeout", 86400))
+        host = task_vars.get("inventory_hostname", "host")
+        name = spec["dir"].rstrip("/").split("/")[-1]
+        spec_path, status_path, result_path, log_path = (
+            f"{work}/{name}.{ext}" for ext in ("spec.json", "status.json", "result.json", "log"))
+
+        if self._task.check_mode:
+            manifest = self._read_json(spec["dir"].rstrip("/") + "/.inferops-model.json")
+            pinned = spec.get("source") in ("url",) and manifest and manifest.get("revision") == spec.get("sha256")
+            complete = manifest is not None and (pinned or spec.get("source") != "url")
+            result.update(changed=not complete, msg="complete copy recorded" if complete else "would fetch")
+            return result
+
+        # The spec may hold a token: written 0600 by the copy module, never on a command line.
+        copy = self._execute_module(
+            module_name="ansible.builtin.copy",
+            module_args={"content": json.dumps(spec), "dest": spec_path, "mode": "0600", "owner": "root"},
+            task_vars=task_vars)
+        if copy.get("failed"):
+            raise AnsibleActionFail(f"could not write {spec_path}: {copy.get('msg')}")
+        self._run(f"rm -f {shlex.quote(status_path)} {shlex.quote(result_path)}")
+        start = (f"setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
+                 f"--spec {shlex.quote(spec_path)} --status {shlex.quote(status_path)} "
+                 f"--result {shlex.quote(result_path)} >{shlex.quote(log_path)} 2>&1 </dev/null & echo started")
+        rc, out, err = self._run(start)
+        if rc != 0:
+            raise AnsibleActionFail(f"could not start the fetcher: {out}{err}")
+
+        deadline = time.time() + timeout
+        last = None
+        try:
+            while time.time() < deadline:
+                time.sleep(poll)
+                final = self._read_json(result_path)
+                status = self._read_json(status_path)
+                if status and status.get("phase") not in ("done",) and status != last:
+                    display.display(progress_line(host, status))
+                    last = status
+                if final is not None:
+                    break
+            else:
+                raise AnsibleActionFail(f"the model fetch did not finish within {int(timeout)} s (see {log_path})")
+        finally:
+            self._run(f"rm -f {shlex.quote(spec_path)}")
+
+        status = self._read_json(status_path) or {}
+        if final.get("failed"):
+            _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(log_path)}")
+            result.update(failed=True, msg=final.get("msg", "model fetch failed"), log_tail=log.splitlines())
+            return result
+        record = final.get("record") or {}
+        result.update(
+            changed=bool(final.get("changed")),
+            revision=record.get("revision"),
+            files=len(record.get("files", [])),
+            bytes=sum(f.get("size", 0) for f in record.get("files", [])),
+            rate_bytes_per_s=status.get("rate_bytes_per_s"),
+            resumed_bytes=status.get("resumed_bytes", 0),
+            refetched=status.get("refetched", []),
+            seconds=round(time.time() - (status.get("started") or time.time()), 1),
+        )
+        return result

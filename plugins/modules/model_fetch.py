@@ -1,0 +1,67 @@
+#!/usr/bin/python
+"""Documentation stub: model_fetch is an action plugin (plugins/action/model_fetch.py)."""
+
+DOCUMENTATION = r"""
+module: model_fetch
+short_description: Fetch a model directory resumably, verify it, and print progress while it runs
+description:
+  - Starts the role's fetcher (C(inferops_model_fetch.py)) detached on the host and polls its
+    status file, printing bytes and files done and the transfer rate in the play.
+  - The copy counts as complete only after every file matched its size and hash; then
+    C(.inferops-model.json) is written. Re-runs with a complete copy of the same revision change nothing.
+version_added: "0.1.0"
+author: inferops maintainers
+options:
+  spec:
+    description: The request (source, repo, revision, endpoint, dir, patterns, url/sha256, peer_url, token).
+    type: dict
+    required: true
+  python:
+    description: Interpreter of the model tools venv.
+    type: str
+    required: true
+  script:
+    description: Path of the fetcher on the host.
+    type: str
+    required: true
+  work_dir:
+    description: Where the spec (0600), status, result and log files live.
+    type: str
+    default: /var/lib/inferops/model-fetch
+  poll:
+    description: Seconds between progress lines.
+    type: float
+    default: 5
+  timeout:
+    description: Give up after this many seconds.
+    type: float
+    default: 86400
+attributes:
+  check_mode:
+    support: partial
+    details: Reports whether a complete copy is recorded; does not contact the source.
+"""
+
+EXAMPLES = r"""
+- name: Fetch DeepSeek-R1-Distill-Qwen-7B through hf-mirror.com
+  inferops.inference.model_fetch:
+    python: /opt/inferops/model-tools/bin/python
+    script: /opt/inferops/model-tools/inferops_model_fetch.py
+    spec:
+      source: hf
+      repo: deepseek-ai/DeepSeek-R1-Distill-Qwen-7B
+      revision: main
+      endpoint: https://hf-mirror.com
+      dir: /srv/models/DeepSeek-R1-Distill-Qwen-7B
+      allow_patterns: []
+      ignore_patterns: ["*.pth"]
+"""
+
+RETURN = r"""
+revision: {description: The commit (or archive sha256) the copy is of., returned: success, type: str}
+files: {description: Number of files in the copy., returned: success, type: int}
+bytes: {description: Size of the copy., returned: success, type: int}
+rate_bytes_per_s: {description: Average transfer rate of this run., returned: success, type: float}
+resumed_bytes: {description: Bytes already present (resumed) when this run started., returned: success, type: int}
+refetched: {description: Files that failed verification and were fetched again., returned: success, type: list}
+"""
