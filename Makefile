@@ -23,7 +23,10 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed ## create the dev venv (pinned tools)
 
+# Molecule and ansible-lint (ansible-compat) install a copy of this collection under
+# ~/.ansible/collections; a stale copy shadows the checkout, so it is removed first.
 collection-link: ## make this checkout resolvable as inferops.inference
+	rm -rf $(HOME)/.ansible/collections/ansible_collections/inferops/inference
 	mkdir -p .lab/collections/ansible_collections/inferops
 	ln -sfn ../../../.. .lab/collections/ansible_collections/inferops/inference
 
@@ -41,6 +44,7 @@ unit: venv collection-link ## unit tests of plugins and role metadata
 
 molecule: lab ## run every Molecule scenario in SCENARIOS
 	for s in $(SCENARIOS); do \
+	  rm -rf $(HOME)/.ansible/collections/ansible_collections/inferops/inference; \
 	  start=$$(date +%s); molecule test -s $$s; \
 	  echo "scenario $$s passed in $$(( $$(date +%s) - start )) s" | tee -a .lab/timings.txt; \
 	done
@@ -53,10 +57,13 @@ test: lint unit molecule galaxy ## everything CI runs
 bench: lab ## benchmark cpu_node: fresh converge by phase, and the re-run
 	python tests/bench/converge_bench.py
 
+bench-model: lab ## benchmark model downloads: the model role vs a plain hf download
+	python tests/bench/model_bench.py
+
 demo: lab ## provision a local lab container as an inference host
 	tests/lab/demo.sh
 
 clean: ## remove lab containers (images and venv are kept)
 	-docker rm -f $$(docker ps -aq --filter label=inferops-lab) 2>/dev/null
 
-.PHONY: help venv collection-link lab lint unit molecule galaxy test bench demo clean
+.PHONY: help venv collection-link lab lint unit molecule galaxy test bench bench-model demo clean

@@ -72,14 +72,20 @@ class ActionModule(ActionBase):
             result.update(changed=not complete, msg="complete copy recorded" if complete else "would fetch")
             return result
 
-        # The spec may hold a token: written 0600 by the copy module, never on a command line.
-        copy = self._execute_module(
-            module_name="ansible.builtin.copy",
-            module_args={"content": json.dumps(spec), "dest": spec_path, "mode": "0600", "owner": "root"},
-            task_vars=task_vars)
-        if copy.get("failed"):
-            raise AnsibleActionFail(f"could not write {spec_path}: {copy.get('msg')}")
-        self._run(f"rm -f {shlex.quote(status_path)} {shlex.quote(result_path)}")
+        # The spec may hold a token: transferred as a file and installed 0600, never put on a
+        # command line.
+        tmpdir = self._make_tmp_path()
+        staged = self._connection._shell.join_path(tmpdir, "spec.json")
+        try:
+            self._transfer_data(staged, json.dumps(spec))
+            self._fixup_perms2([tmpdir, staged])
+            rc, out, err = self._run(
+                f"mkdir -p -m 0700 {shlex.quote(work)} && install -m 0600 {shlex.quote(staged)} {shlex.quote(spec_path)}"
+                f" && rm -f {shlex.quote(status_path)} {shlex.quote(result_path)}")
+        finally:
+            self._remove_tmp_path(tmpdir)
+        if rc != 0:
+            raise AnsibleActionFail(f"could not write {spec_path}: {out}{err}")
         start = (f"setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
                  f"--spec {shlex.quote(spec_path)} --status {shlex.quote(status_path)} "
                  f"--result {shlex.quote(result_path)} >{shlex.quote(log_path)} 2>&1 </dev/null & echo started")

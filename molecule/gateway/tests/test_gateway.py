@@ -1,0 +1,64 @@
+"""Two vLLM replicas behind the gateway: edge auth, rolling restart and a killed replica
+under a bounded loopback load, with zero failed requests."""
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+LAB = Path(os.environ["LAB_DIR"])
+API_KEY = (LAB / "api-key").read_text().strip()
+GW = "http://127.0.0.1:8080/v1/chat/completions"
+testinfra_hosts = ["ansible://inferops-replica-a"]
+
+
+def start_load(host, name):
+    host.run_expect([0], f"rm -f /root/{name}.json /root/{name}.stop")
+    host.run_expect([0], f"umask 077; printf '%s' '{API_KEY}' > /root/key")
+    host.run_expect([0], f"setsid nohup python3 /root/load.py {GW} /root/key /root/{name}.json /root/{name}.stop "
+                         "5000 900 2 >/root/{0}.log 2>&1 &".format(name))
+    time.sleep(5)
+
+
+def stop_load(host, name):
+    host.run_expect([0], f"touch /root/{name}.stop")
+    for _ in range(150):
+        result = host.run(f"cat /root/{name}.json")
+        if result.rc == 0 and json.loads(result.stdout).get("done"):
+            return json.loads(result.stdout)
+        time.sleep(1)
+    raise AssertionError("the load generator did not stop")
+
+
+def test_edge_auth(host):
+    body = "'{\"model\": \"tiny-qwen2\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 2}'"
+    no_key = host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' -d {body} {GW}")
+    assert no_key == "401"
+    host.run_expect([0], f"umask 077; printf 'Authorization: Bearer %s\\n' '{API_KEY}' > /root/hdr")
+    ok = host.check_output(f"curl -s -o /dev/null -w '%{{http_code}}' -H @/root/hdr -H 'Content-Type: application/json' -d {body} {GW}")
+    assert ok == "200"
+    assert API_KEY not in host.check_output("ps -eo args")
+
+
+def test_rolling_restart_loses_no_request(host):
+    subprocess.run(["docker", "cp", str(REPO / "tests" / "lab" / "load.py"), "inferops-replica-a:/root/load.py"], check=True)
+    start_load(host, "rolling")
+    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           str(REPO / "playbooks" / "rolling_restart.yml")], capture_output=True, text=True, check=False)
+    counts = stop_load(host, "rolling")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.stdout.count("TASK [Restart the server]") == 2  # one replica at a time
+    print(f"rolling restart: sent={counts['sent']} ok={counts['ok']} failed={counts['failed']}")
+    (LAB / "gateway-rolling-restart.json").write_text(json.dumps(counts))
+    assert counts["sent"] > 20 and counts["failed"] == 0, counts
+
+
+def test_killed_replica_traffic_keeps_flowing(host):
+    start_load(host, "kill")
+    subprocess.run(["docker", "exec", "inferops-replica-b", "systemctl", "kill", "-s", "KILL", "vllm"], check=True)
+    time.sleep(40)
+    counts = stop_load(host, "kill")
+    print(f"killed replica: sent={counts['sent']} ok={counts['ok']} failed={counts['failed']}")
+    (LAB / "gateway-kill.json").write_text(json.dumps(counts))
+    assert counts["sent"] > 10 and counts["failed"] == 0, counts
