@@ -28,7 +28,7 @@ if [ "$current" = "$recipe_hash" ]; then
   exit 0
 fi
 
-command -v debootstrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
+command -v debootstrap >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
 
 rootfs="$(mktemp -d /var/tmp/inferops-rootfs.XXXXXX)"
 trap 'rm -rf "$rootfs"' EXIT

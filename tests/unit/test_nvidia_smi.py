@@ -129,3 +129,13 @@ def test_nvswitch_found_on_pci_before_any_driver(tmp_path):
     device("0000:00:1f.0", "0x8086", "0x068000")  # an Intel bridge of the same class
     assert count_nvswitch_pci(tmp_path) == 4
     assert count_nvswitch_pci(tmp_path / "missing") == 0
+
+
+def test_module_when_nvml_cannot_initialise(tmp_path):
+    # Debian's nvidia-smi in a container with the driver libraries but no kernel module.
+    script = """#!/bin/sh
+echo "Failed to initialize NVML: Unknown Error"
+exit 255
+"""
+    facts = _run_module(tmp_path, script)["ansible_facts"]["nvidia_gpu"]
+    assert facts["present"] is False and facts["error"] == "Failed to initialize NVML: Unknown Error"

@@ -17,7 +17,7 @@ def start_load(host, name):
     host.run_expect([0], f"rm -f /root/{name}.json /root/{name}.stop")
     host.run_expect([0], f"umask 077; printf '%s' '{API_KEY}' > /root/key")
     host.run_expect([0], f"setsid nohup python3 /root/load.py {GW} /root/key /root/{name}.json /root/{name}.stop "
-                         "5000 900 2 >/root/{0}.log 2>&1 &".format(name))
+                         "20000 900 2 >/root/{0}.log 2>&1 &".format(name))
     time.sleep(5)
 
 
@@ -49,6 +49,7 @@ def test_rolling_restart_loses_no_request(host):
     counts = stop_load(host, "rolling")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert proc.stdout.count("TASK [Restart the server]") == 2  # one replica at a time
+    assert proc.stdout.count("TASK [Take this replica out of rotation]") == 2
     print(f"rolling restart: sent={counts['sent']} ok={counts['ok']} failed={counts['failed']}")
     (LAB / "gateway-rolling-restart.json").write_text(json.dumps(counts))
     assert counts["sent"] > 20 and counts["failed"] == 0, counts

@@ -35,10 +35,15 @@ def test_driver_userspace_installed_and_held_kernel_steps_skipped(host):
     assert not host.file("/etc/modprobe.d/blacklist-nouveau.conf").exists
 
 
+# What Debian's real nvidia-smi prints in a container without a loaded driver; both were seen
+# in this lab, depending on which driver libraries are installed.
+NO_DRIVER = ("couldn't communicate with the NVIDIA driver", "Failed to initialize NVML")
+
+
 def test_real_nvidia_smi_reports_no_driver(host):
     result = host.run("nvidia-smi")
     assert result.rc != 0
-    assert "couldn't communicate with the NVIDIA driver" in result.stdout + result.stderr
+    assert any(text in result.stdout + result.stderr for text in NO_DRIVER), result.stdout + result.stderr
 
 
 def test_gpu_facts_module_on_the_real_nvidia_smi():
@@ -47,7 +52,7 @@ def test_gpu_facts_module_on_the_real_nvidia_smi():
                           capture_output=True, text=True, check=True)
     facts = json.loads(proc.stdout.split("=>", 1)[1])["ansible_facts"]["nvidia_gpu"]
     assert facts["present"] is False and facts["count"] == 0
-    assert "couldn't communicate" in facts["error"]
+    assert any(text in facts["error"] for text in NO_DRIVER), facts["error"]
 
 
 def test_check_mode_on_the_converged_host_changes_nothing():
