@@ -48,7 +48,7 @@ def test_rolling_restart_loses_no_request(host):
                            str(REPO / "playbooks" / "rolling_restart.yml")], capture_output=True, text=True, check=False)
     counts = stop_load(host, "rolling")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert proc.stdout.count("TASK [Restart the server]") == 2  # one replica at a time
+    assert proc.stdout.count("TASK [Restart the server]") == 2, proc.stdout[-3000:]  # one replica at a time
     assert proc.stdout.count("TASK [Take this replica out of rotation]") == 2
     print(f"rolling restart: sent={counts['sent']} ok={counts['ok']} failed={counts['failed']}")
     (LAB / "gateway-rolling-restart.json").write_text(json.dumps(counts))
