@@ -24,7 +24,7 @@ def test_units_pin_ports_and_node_ip(host):
                  "--max-worker-port=10999", f"--node-ip-address={ip}"):
         assert flag in unit, flag
     assert f'"VLLM_HOST_IP={ip}"' in unit
-    assert host.socket("tcp://6379").is_listening  # GCS, on every address of the node
+    host.run_expect([0], f"timeout 5 bash -c '</dev/tcp/{ip}/6379'")  # GCS answers on the node IP
     assert host.socket("tcp://127.0.0.1:8265").is_listening  # the dashboard stays on loopback
     assert host.service("ray-head").is_enabled and host.service("ray-head").is_running
     assert host.check_output("ps -o user= -C raylet").split()[0] == "vllm"
