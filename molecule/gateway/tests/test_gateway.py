@@ -17,7 +17,7 @@ def start_load(host, name):
     host.run_expect([0], f"rm -f /root/{name}.json /root/{name}.stop")
     host.run_expect([0], f"umask 077; printf '%s' '{API_KEY}' > /root/key")
     host.run_expect([0], f"setsid nohup python3 /root/load.py {GW} /root/key /root/{name}.json /root/{name}.stop "
-                         "20000 900 2 >/root/{0}.log 2>&1 &".format(name))
+                         "60000 900 2 >/root/{0}.log 2>&1 &".format(name))
     time.sleep(5)
 
 
