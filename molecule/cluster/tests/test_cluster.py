@@ -48,3 +48,19 @@ def test_vllm_cpu_with_ray_is_refused_before_any_change(host):
     assert "vLLM's CPU backend does not support the Ray executor" in out, out[-3000:]
     assert "changed=0" in out.split("PLAY RECAP")[-1]
     assert not host.file("/etc/systemd/system/vllm.service").exists
+
+
+def test_vllm_itself_refuses_ray_on_cpu(host):
+    """Why CPU scale-out is replicas, shown by vLLM itself: serving the model over this Ray
+    cluster with pipeline parallel 2 fails in vLLM's Ray setup. If a vLLM release lifts the
+    limit this test fails, and the refusal in vllm_service/tasks/validate.yml should go."""
+    ip = host.check_output("hostname -I").split()[0]
+    out = host.run(
+        "cd /var/lib/vllm && sudo -u vllm env HOME=/var/lib/vllm RAY_ADDRESS=" + ip + ":6379 VLLM_HOST_IP=" + ip
+        + " VLLM_CPU_KVCACHE_SPACE=1 timeout 600 /opt/inferops/vllm/current/bin/vllm serve"
+        " /srv/models/tiny-qwen2 --dtype bfloat16 --max-model-len 512 --port 8100"
+        " --distributed-executor-backend ray --pipeline-parallel-size 2")
+    log = out.stdout + out.stderr
+    print(log[-1500:])
+    assert out.rc not in (0, 124), log[-3000:]
+    assert "current platform cpu does not support ray" in log, log[-3000:]
