@@ -53,12 +53,15 @@ def test_vllm_cpu_with_ray_is_refused_before_any_change(host):
 def test_vllm_itself_refuses_ray_on_cpu(host):
     """Why CPU scale-out is replicas, shown by vLLM itself: serving the model over this Ray
     cluster with pipeline parallel 2 fails in vLLM's Ray setup. If a vLLM release lifts the
-    limit this test fails, and the refusal in vllm_service/tasks/validate.yml should go."""
+    limit this test fails, and the refusal in vllm_service/tasks/validate.yml should go.
+    Started as the service unit starts it: vllm-cpu's `vllm` console script looks up a
+    distribution named vllm and fails before parsing anything."""
     ip = host.check_output("hostname -I").split()[0]
     out = host.run(
         "cd /var/lib/vllm && sudo -u vllm env HOME=/var/lib/vllm RAY_ADDRESS=" + ip + ":6379 VLLM_HOST_IP=" + ip
-        + " VLLM_CPU_KVCACHE_SPACE=1 timeout 600 /opt/inferops/vllm/current/bin/vllm serve"
-        " /srv/models/tiny-qwen2 --dtype bfloat16 --max-model-len 512 --port 8100"
+        + " VLLM_CPU_KVCACHE_SPACE=1 timeout 600 /opt/inferops/vllm/current/bin/python"
+        " -m vllm.entrypoints.openai.api_server --model /srv/models/tiny-qwen2"
+        " --dtype bfloat16 --max-model-len 512 --port 8100"
         " --distributed-executor-backend ray --pipeline-parallel-size 2")
     log = out.stdout + out.stderr
     print(log[-1500:])
