@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[3]
 LAB = Path(os.environ["LAB_DIR"])
 API_KEY = (LAB / "api-key").read_text().strip()
 GW = "http://127.0.0.1:8080/v1/chat/completions"
-testinfra_hosts = ["ansible://inferops-replica-a"]
+testinfra_hosts = ["ansible://inferops-gateway"]
 
 
 def start_load(host, name):
@@ -49,7 +49,7 @@ def test_edge_auth(host):
 
 
 def test_rolling_restart_loses_no_request(host):
-    subprocess.run(["docker", "cp", str(REPO / "tests" / "lab" / "load.py"), "inferops-replica-a:/root/load.py"], check=True)
+    subprocess.run(["docker", "cp", str(REPO / "tests" / "lab" / "load.py"), "inferops-gateway:/root/load.py"], check=True)
     start_load(host, "rolling")
     began = time.time()
     proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
