@@ -1,6 +1,6 @@
-"""Two vLLM replicas behind the gateway: edge auth, rolling restart and a killed replica
-under a steady loopback load (10 requests/s from inside the gateway's container), with zero
-failed requests."""
+"""Two vLLM replicas behind the gateway: edge auth, rolling restart, rolling upgrade and a
+killed replica under a steady loopback load (10 requests/s from inside the gateway's
+container), with zero failed requests."""
 import json
 import os
 import subprocess
@@ -59,6 +59,32 @@ def test_rolling_restart_loses_no_request(host):
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert proc.stdout.count("TASK [Restart the server]") == 2, proc.stdout[-3000:]  # one replica at a time
     assert proc.stdout.count("TASK [Take this replica out of rotation]") == 2
+    assert counts["sent"] > 20 and counts["failed"] == 0, counts
+    assert counts["max_gap_s"] < 10, counts
+
+
+def test_rolling_upgrade_through_the_profile_playbook(host):
+    """A configuration change rolled out by cpu_node.yml one replica at a time, each drained
+    before the restart its changed unit needs."""
+    start_load(host, "upgrade")
+    began = time.time()
+    extra = {"inferops_target": "vllm_replicas", "model_fleet_seed": "inferops-replica-a",
+             "inferops_serial": 1, "vllm_service_drain_on_restart": True, "vllm_service_max_num_seqs": 16}
+    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           str(REPO / "playbooks" / "cpu_node.yml"), "-e", json.dumps(extra)],
+                          capture_output=True, text=True, check=False)
+    print(f"rolling upgrade playbook: {time.time() - began:.0f} s, rc={proc.returncode}")
+    counts = stop_load(host, "upgrade")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.stdout.count("RUNNING HANDLER [inferops.inference.vllm_service : Restart vLLM]") == 2, proc.stdout[-3000:]
+    rewrites = [t for t in proc.stdout.split("TASK [")
+                if t.startswith("inferops.inference.gateway : Rewrite the list of replicas on the gateways]")]
+    assert [("changed: [" in t) for t in rewrites] == [True] * 4, rewrites  # out and back in, per replica
+    assert " down" not in host.file("/etc/nginx/inferops-upstreams.conf").content_string
+    for replica in ("inferops-replica-a", "inferops-replica-b"):
+        unit = subprocess.run(["docker", "exec", replica, "systemctl", "cat", "vllm"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "--max-num-seqs 16" in unit, unit
     assert counts["sent"] > 20 and counts["failed"] == 0, counts
     assert counts["max_gap_s"] < 10, counts
 
