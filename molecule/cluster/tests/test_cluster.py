@@ -1,7 +1,11 @@
 """A two-node Ray cluster of CPU lab hosts sharing one venv and model path."""
 import os
 import subprocess
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 RAY_PY = "/opt/inferops/vllm/current/bin/python"
@@ -14,6 +18,12 @@ def test_ray_cluster_has_both_nodes(host):
         f"{RAY_PY} -c \"import ray; ray.init(address='{ip}:6379', logging_level='ERROR'); "
         "print(len([n for n in ray.nodes() if n['Alive']]))\"")
     assert out.splitlines()[-1] == "2"
+
+
+def test_check_mode_on_the_converged_cluster_changes_nothing():
+    out, recap = run_playbook(str(REPO / "molecule" / "cluster" / "converge.yml"), "--check", "--diff")
+    assert set(recap) >= {"inferops-ray-head", "inferops-ray-worker"}, out[-3000:]
+    assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
 
 
 def test_units_pin_ports_and_node_ip(host):

@@ -4,8 +4,12 @@ container), with zero failed requests."""
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 LAB = Path(os.environ["LAB_DIR"])
@@ -36,6 +40,14 @@ def stop_load(host, name):
             return counts
         time.sleep(1)
     raise AssertionError("the load generator did not stop")
+
+
+def test_check_mode_on_the_converged_fleet_changes_nothing():
+    """Runs first: the upgrade test below changes the replicas' configuration on purpose."""
+    out, recap = run_playbook(str(REPO / "molecule" / "gateway" / "converge.yml"), "--check", "--diff")
+    assert set(recap) >= {"inferops-gateway", "inferops-replica-a", "inferops-replica-b"}, out[-3000:]
+    assert all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
+    assert API_KEY not in out
 
 
 def test_edge_auth(host):
