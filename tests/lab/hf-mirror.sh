@@ -74,7 +74,9 @@ mirrors-path = ["$root/mirrors"]
 [accessibility]
 offline = true
 TOML
-    (cd "$root" && nohup "$venv/bin/olah-cli" -c olah.toml >"$root/olah.log" 2>&1 & echo $! >"$lab/hf-mirror.pid")
+    # The braces keep `&` on olah itself: `cd && nohup … &` would background a subshell and
+    # record that subshell's PID, which `stop` would then kill while olah kept the port.
+    (cd "$root" && { nohup "$venv/bin/olah-cli" -c olah.toml >"$root/olah.log" 2>&1 & echo $! >"$lab/hf-mirror.pid"; })
     for _ in $(seq 1 40); do
       grep -q "Uvicorn running" "$root/olah.log" 2>/dev/null && { echo "lab: HF mirror (olah) at $(url)"; exit 0; }
       sleep 0.5
