@@ -1,7 +1,10 @@
-"""Run ansible-playbook from a verifier and read its PLAY RECAP (shared by scenarios)."""
+"""Helpers shared by the scenarios' verifiers: run ansible-playbook and read its PLAY RECAP,
+reach any host of the scenario."""
 import os
 import re
 import subprocess
+
+import testinfra
 
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
@@ -16,3 +19,9 @@ def run_playbook(playbook, *args):
              for m in RECAP.findall(out)}
     assert proc.returncode == 0, out[-4000:]
     return out, recap
+
+
+def lab_host(name):
+    """A testinfra host for any instance of the scenario, not only the one a test runs on
+    (testinfra.get_host alone does not know Molecule's inventory)."""
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")

@@ -3,10 +3,14 @@ import hashlib
 import os
 import re
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import lab_host  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 LAB = Path(os.environ["LAB_DIR"])
@@ -15,6 +19,17 @@ OLAH_LOG = LAB / "hf-mirror" / "olah.log"
 FETCHER = "/opt/inferops/model-tools/venv/bin/python /opt/inferops/model-tools/inferops_model_fetch.py"
 
 testinfra_hosts = ["ansible://inferops-model-a", "ansible://inferops-model-b"]
+
+
+@pytest.fixture(scope="module")
+def seed():
+    """The fleet's seed, the only host that downloads from the mirror."""
+    return lab_host("inferops-model-a")
+
+
+@pytest.fixture(scope="module")
+def peer():
+    return lab_host("inferops-model-b")
 
 
 def playbook(*args, expect_ok=True):
@@ -35,17 +50,18 @@ def test_both_hosts_hold_the_model_byte_for_byte(host):
     assert record.exists and '"repo": "inferops/tiny-qwen2"' in record.content_string
 
 
-def test_fleet_cost_one_download(host):
+def test_fleet_cost_one_download(seed, peer):
     # Only the seed talked to the mirror; model-b copied over the LAN from the seed.
-    if host.backend.get_hostname() != "inferops-model-b":
-        pytest.skip("checked from model-b's address")
-    b_ip = host.interface("eth0").addresses[0]
+    b_ip = peer.interface("eth0").addresses[0]
     log = OLAH_LOG.read_text()
     assert re.search(r"/inferops/tiny-qwen2/resolve/\S+/model.safetensors", log)
     assert f"{b_ip}:" not in log, "model-b downloaded from the mirror itself"
-    # The seed's temporary server is gone again.
-    a = host.run("systemctl is-active inferops-model-seed")
-    assert a.stdout.strip() != "active"
+    # model-b fetched from the seed's temporary server (its access log is in the journal),
+    # which is gone again.
+    served = seed.check_output("journalctl -u inferops-model-seed --no-pager")
+    assert re.search(rf'{re.escape(b_ip)} .*"GET /tiny-qwen2/model.safetensors HTTP/1.1" 200', served), served[-2000:]
+    assert seed.run("systemctl is-active inferops-model-seed").stdout.strip() != "active"
+    assert not seed.socket("tcp://8765").is_listening
 
 
 def test_check_mode_changes_nothing():
@@ -61,46 +77,42 @@ def test_unknown_revision_is_a_clear_error():
     assert "check model_repo and model_revision" in out
 
 
-def test_corrupted_file_is_detected_and_fetched_again(host):
-    if host.backend.get_hostname() != "inferops-model-a":
-        pytest.skip("one host is enough")
+def test_corrupted_file_is_detected_and_fetched_again(seed):
     path = "/srv/models/synthetic-300m/model-00002.safetensors"
-    good = host.file(path).sha256sum
-    host.run_expect([0], f"printf XXXX | dd of={path} bs=1 seek=4096 conv=notrunc status=none")
-    assert host.file(path).sha256sum != good
+    good = seed.file(path).sha256sum
+    seed.run_expect([0], f"printf XXXX | dd of={path} bs=1 seek=4096 conv=notrunc status=none")
+    assert seed.file(path).sha256sum != good
     out = playbook("-e", "inferops_target=inferops-model-a", "-e", "model_repo=inferops/synthetic-300m",
                    "-e", "model_name=synthetic-300m", "-v")
     assert "model-00002.safetensors" in out.split("refetched")[1][:200]
-    assert host.file(path).sha256sum == good
+    assert seed.file(path).sha256sum == good
 
 
-def test_interrupted_download_resumes(host):
-    if host.backend.get_hostname() != "inferops-model-a":
-        pytest.skip("one host is enough")
-    host.run("rm -rf /srv/models/resume-test")
+def test_interrupted_download_resumes(seed):
+    seed.run("rm -rf /srv/models/resume-test")
     spec = ('{"source": "hf", "repo": "inferops/synthetic-300m", "revision": "main", '
             f'"endpoint": "{os.environ.get("LAB_HF_ENDPOINT", "http://172.17.0.1:8090")}", "token": "", '
             '"allow_patterns": [], "ignore_patterns": [], "dir": "/srv/models/resume-test"}')
-    host.run_expect([0], f"echo '{spec}' > /root/resume-spec.json")
-    host.run_expect([0], f"setsid nohup {FETCHER} --spec /root/resume-spec.json --status /root/rs.json "
+    seed.run_expect([0], f"echo '{spec}' > /root/resume-spec.json")
+    seed.run_expect([0], f"setsid nohup {FETCHER} --spec /root/resume-spec.json --status /root/rs.json "
                          "--result /root/rr.json >/dev/null 2>&1 &")
     partial = 0
     for _ in range(300):  # wait for a partial file, then cut the download off
-        out = host.run("find /srv/models/resume-test/.cache -name '*.incomplete' -size +8M -printf '%s\\n'")
+        out = seed.run("find /srv/models/resume-test/.cache -name '*.incomplete' -size +8M -printf '%s\\n'")
         if out.stdout.strip():
             partial = int(out.stdout.split()[0])
-            host.run("pkill -9 -f inferops_model_fetch.py")
+            seed.run("pkill -9 -f inferops_model_fetch.py")
             break
         time.sleep(0.1)
     assert partial > 0, "never saw a partial download to interrupt"
-    assert not host.file("/srv/models/resume-test/.inferops-model.json").exists  # never marked complete
+    assert not seed.file("/srv/models/resume-test/.inferops-model.json").exists  # never marked complete
     out = playbook("-e", "inferops_target=inferops-model-a", "-e", "model_repo=inferops/synthetic-300m",
                    "-e", "model_name=resume-test", "-v")
     resumed = int(re.search(r"resumed_bytes: (\d+)", out).group(1))
     assert resumed >= partial
     # Progress lines are printed while it runs.
     assert re.search(r"inferops-model-a: downloading [0-9.]+ [KMG]?B / 314\.6 MB \(\d+%\), files \d/3", out), out[-3000:]
-    record = host.file("/srv/models/resume-test/.inferops-model.json").content_string
+    record = seed.file("/srv/models/resume-test/.inferops-model.json").content_string
     assert "model-00001.safetensors" in record
-    assert host.file("/srv/models/resume-test/model-00001.safetensors").sha256sum == \
-        host.file("/srv/models/synthetic-300m/model-00001.safetensors").sha256sum
+    assert seed.file("/srv/models/resume-test/model-00001.safetensors").sha256sum == \
+        seed.file("/srv/models/synthetic-300m/model-00001.safetensors").sha256sum
