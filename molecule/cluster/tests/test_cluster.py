@@ -1,23 +1,58 @@
-"""A two-node Ray cluster of CPU lab hosts sharing one venv and model path."""
+"""A two-node Ray cluster of multi-homed CPU lab hosts sharing one venv and model path, on a
+private network that is not their default route."""
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import run_playbook  # noqa: E402
+from recap import lab_host, run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 RAY_PY = "/opt/inferops/vllm/current/bin/python"
+SUBNET = "10.210.0.0/24"  # molecule.yml, inventories/lab/group_vars/ray_cluster.yml
 testinfra_hosts = ["ansible://inferops-ray-head"]
 
 
-def test_ray_cluster_has_both_nodes(host):
-    ip = host.check_output("hostname -I").split()[0]
+def cluster_nic(node):
+    """(interface, address) of a node on the private cluster network."""
+    fields = node.check_output(f"ip -4 -o addr show to {SUBNET}").split()
+    return fields[1], fields[3].split("/")[0]
+
+
+@pytest.fixture(scope="module")
+def worker():
+    return lab_host("inferops-ray-worker")
+
+
+def test_nodes_are_multi_homed_with_the_default_route_elsewhere(host, worker):
+    for node in (host, worker):
+        nic, _ = cluster_nic(node)
+        default = node.check_output("ip -4 route show default")
+        assert default and f" dev {nic} " not in f"{default} ", default
+
+
+def test_ray_cluster_has_both_nodes_on_the_private_network(host, worker):
+    head_ip, worker_ip = cluster_nic(host)[1], cluster_nic(worker)[1]
     out = host.check_output(
-        f"{RAY_PY} -c \"import ray; ray.init(address='{ip}:6379', logging_level='ERROR'); "
-        "print(len([n for n in ray.nodes() if n['Alive']]))\"")
-    assert out.splitlines()[-1] == "2"
+        f"{RAY_PY} -c \"import ray; ray.init(address='{head_ip}:6379', logging_level='ERROR'); "
+        "print(sorted(n['NodeManagerAddress'] for n in ray.nodes() if n['Alive']))\"")
+    assert out.splitlines()[-1] == str(sorted([head_ip, worker_ip]))
+
+
+def test_worker_copied_the_model_from_the_head_over_the_private_network(host, worker):
+    """Fleet mode: the seed's temporary server was bound to its cluster address (set by
+    _ray_cluster_checks.yml), so the worker fetched from its private address, not over the
+    default route (the server's access log is in the head's journal)."""
+    worker_ip = cluster_nic(worker)[1]
+    served = host.check_output("journalctl -u inferops-model-seed --no-pager")
+    assert re.search(rf'{re.escape(worker_ip)} .*"GET /tiny-qwen2/model.safetensors HTTP/1.1" 200', served), served[-2000:]
+    assert worker.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum == \
+        host.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum
 
 
 def test_check_mode_on_the_converged_cluster_changes_nothing():
@@ -27,23 +62,43 @@ def test_check_mode_on_the_converged_cluster_changes_nothing():
 
 
 def test_units_pin_ports_and_node_ip(host):
-    ip = host.check_output("hostname -I").split()[0]
+    nic, ip = cluster_nic(host)
     unit = host.file("/etc/systemd/system/ray-head.service").content_string
     for flag in ("--port=6379", "--dashboard-port=8265", "--ray-client-server-port=10001",
                  "--node-manager-port=6380", "--object-manager-port=6381", "--min-worker-port=10002",
                  "--max-worker-port=10999", f"--node-ip-address={ip}"):
         assert flag in unit, flag
     assert f'"VLLM_HOST_IP={ip}"' in unit
+    assert f'"NCCL_SOCKET_IFNAME={nic}"' in unit and f'"GLOO_SOCKET_IFNAME={nic}"' in unit
     host.run_expect([0], f"timeout 5 bash -c '</dev/tcp/{ip}/6379'")  # GCS answers on the node IP
     assert host.socket("tcp://127.0.0.1:8265").is_listening  # the dashboard stays on loopback
     assert host.service("ray-head").is_enabled and host.service("ray-head").is_running
     assert host.check_output("ps -o user= -C raylet").split()[0] == "vllm"
 
 
-def test_worker_joined_with_its_own_address():
-    out = subprocess.run(["docker", "exec", "inferops-ray-worker", "systemctl", "is-active", "ray-worker"],
-                         capture_output=True, text=True, check=False).stdout.strip()
-    assert out == "active"
+def test_worker_joined_with_its_own_address(host, worker):
+    nic, ip = cluster_nic(worker)
+    unit = worker.file("/etc/systemd/system/ray-worker.service").content_string
+    assert f"--address={cluster_nic(host)[1]}:6379" in unit
+    assert f"--node-ip-address={ip}" in unit and f'"NCCL_SOCKET_IFNAME={nic}"' in unit
+    assert worker.service("ray-worker").is_running
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"ray_cluster_subnet": "10.99.0.0/24"}, "no interface of this host has an address in ray_cluster_subnet 10.99.0.0/24"),
+    ({"ray_cluster_subnet": "", "ray_cluster_interface": "eth9"}, "ray_cluster_interface 'eth9' has no IPv4 address on this host"),
+    ({"ray_cluster_interface": "eth1"}, "set ray_cluster_interface or ray_cluster_subnet, not both"),
+], ids=["subnet-matches-nothing", "no-such-interface", "both-set"])
+def test_cluster_playbook_refuses_a_bad_cluster_network_before_any_change(bad, message):
+    """playbooks/cluster.yml checks every node's cluster address first: nothing is provisioned."""
+    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           str(REPO / "playbooks" / "cluster.yml"), "-e", json.dumps(bad)],
+                          capture_output=True, text=True, check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert message in " ".join(out.split()).replace("''", "'"), out[-3000:]  # YAML-folded output
+    recap = out.split("PLAY RECAP")[-1]
+    assert recap.count("changed=0") == 2 and out.count("PLAY [") == 1, out[-3000:]
 
 
 def test_vllm_cpu_with_ray_is_refused_before_any_change(host):
@@ -66,7 +121,7 @@ def test_vllm_itself_refuses_ray_on_cpu(host):
     limit this test fails, and the refusal in vllm_service/tasks/validate.yml should go.
     Started as the service unit starts it: vllm-cpu's `vllm` console script looks up a
     distribution named vllm and fails before parsing anything."""
-    ip = host.check_output("hostname -I").split()[0]
+    ip = cluster_nic(host)[1]
     out = host.run(
         "cd /var/lib/vllm && sudo -u vllm env HOME=/var/lib/vllm RAY_ADDRESS=" + ip + ":6379 VLLM_HOST_IP=" + ip
         + " VLLM_CPU_KVCACHE_SPACE=1 timeout 600 /opt/inferops/vllm/current/bin/python"
