@@ -1,9 +1,7 @@
 """A two-node Ray cluster of multi-homed CPU lab hosts sharing one venv and model path, on a
 private network that is not their default route."""
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -91,27 +89,19 @@ def test_worker_joined_with_its_own_address(host, worker):
 ], ids=["subnet-matches-nothing", "no-such-interface", "both-set"])
 def test_cluster_playbook_refuses_a_bad_cluster_network_before_any_change(bad, message):
     """playbooks/cluster.yml checks every node's cluster address first: nothing is provisioned."""
-    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-                           str(REPO / "playbooks" / "cluster.yml"), "-e", json.dumps(bad)],
-                          capture_output=True, text=True, check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    out, recap = run_playbook(str(REPO / "playbooks" / "cluster.yml"), "-e", json.dumps(bad), expect_ok=False)
     assert message in " ".join(out.split()).replace("''", "'"), out[-3000:]  # YAML-folded output
-    recap = out.split("PLAY RECAP")[-1]
-    assert recap.count("changed=0") == 2 and out.count("PLAY [") == 1, out[-3000:]
+    assert len(recap) == 2 and all(r["changed"] == 0 for r in recap.values()), out[-3000:]
+    assert out.count("PLAY [") == 1, out[-3000:]
 
 
 def test_vllm_cpu_with_ray_is_refused_before_any_change(host):
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", "inferops-ray-head",
-         str(REPO / "playbooks" / "cpu_node.yml"), "-e", "inferops_target=ray_head",
-         "-e", "vllm_service_distributed_executor_backend=ray", "-e", "vllm_service_pipeline_parallel_size=2",
-         "-e", '{"vllm_install_extra_packages": ["ray[default]==2.60.0"]}'],
-        capture_output=True, text=True, check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    out, recap = run_playbook(
+        str(REPO / "playbooks" / "cpu_node.yml"), "--limit", "inferops-ray-head", "-e", "inferops_target=ray_head",
+        "-e", "vllm_service_distributed_executor_backend=ray", "-e", "vllm_service_pipeline_parallel_size=2",
+        "-e", '{"vllm_install_extra_packages": ["ray[default]==2.60.0"]}', expect_ok=False)
     assert "vLLM's CPU backend does not support the Ray executor" in out, out[-3000:]
-    assert "changed=0" in out.split("PLAY RECAP")[-1]
+    assert recap["inferops-ray-head"]["changed"] == 0, out[-3000:]
     assert not host.file("/etc/systemd/system/vllm.service").exists
 
 

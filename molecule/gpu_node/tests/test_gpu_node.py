@@ -62,11 +62,7 @@ def test_check_mode_on_the_converged_host_changes_nothing():
 
 def test_cuda_newer_than_the_driver_fails_before_any_change():
     # CUDA 13 needs driver >= 580; this host's driver packages are 535.
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(SCENARIO / "converge.yml"),
-         "-e", "cuda_toolkit_source=cuda_repo", "-e", "cuda_toolkit_version=13.0"],
-        capture_output=True, text=True, check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "-e", "cuda_toolkit_source=cuda_repo",
+                              "-e", "cuda_toolkit_version=13.0", expect_ok=False)
     assert "CUDA 13.0 needs NVIDIA driver >= 580.65.06; this host has 535.261.03" in out, out[-3000:]
-    assert "changed=0" in out.split("PLAY RECAP")[-1]
+    assert recap and all(r["changed"] == 0 for r in recap.values()), out[-3000:]

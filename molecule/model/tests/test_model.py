@@ -2,7 +2,6 @@
 import hashlib
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import lab_host  # noqa: E402
+from recap import lab_host, run_playbook  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 LAB = Path(os.environ["LAB_DIR"])
@@ -33,12 +32,7 @@ def peer():
 
 
 def playbook(*args, expect_ok=True):
-    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-                           str(SCENARIO.parents[1] / "playbooks" / "model.yml"), *args],
-                          capture_output=True, text=True, check=False, timeout=1200)
-    out = proc.stdout + proc.stderr
-    assert (proc.returncode == 0) is expect_ok, out[-4000:]
-    return out
+    return run_playbook(str(SCENARIO.parents[1] / "playbooks" / "model.yml"), *args, expect_ok=expect_ok)[0]
 
 
 def test_both_hosts_hold_the_model_byte_for_byte(host):
