@@ -24,6 +24,10 @@ def _ipv4_addresses(facts, name):
     return found + [a for a in iface.get("ipv4_secondaries") or [] if a.get("address")]
 
 
+def _interface_names(facts):
+    return ", ".join(sorted(facts.get("interfaces") or [])) or "none gathered"
+
+
 def node_address(facts, interface="", subnet="", var_prefix="ray_cluster"):
     """The interface and IPv4 address this node uses for cluster traffic.
 
@@ -42,7 +46,7 @@ def node_address(facts, interface="", subnet="", var_prefix="ray_cluster"):
         if not matches:
             raise AnsibleFilterError(
                 f"no interface of this host has an address in {var_prefix}_subnet {subnet}; "
-                f"its interfaces: {', '.join(sorted(facts.get('interfaces') or [])) or 'none gathered'}")
+                f"its interfaces: {_interface_names(facts)}")
         if len({name for name, _ in matches}) > 1:
             raise AnsibleFilterError(
                 f"several interfaces have addresses in {var_prefix}_subnet {subnet} ({matches}); "
@@ -53,7 +57,7 @@ def node_address(facts, interface="", subnet="", var_prefix="ray_cluster"):
         if not found:
             raise AnsibleFilterError(
                 f"{var_prefix}_interface '{interface}' has no IPv4 address on this host; "
-                f"its interfaces: {', '.join(sorted(facts.get('interfaces') or [])) or 'none gathered'}")
+                f"its interfaces: {_interface_names(facts)}")
         return {"interface": interface, "address": found[0]["address"]}
     default = facts.get("default_ipv4") or {}
     if not default.get("address"):
