@@ -32,7 +32,11 @@ _SWITCHES = (
     ("trust_remote_code", "--trust-remote-code"),
 )
 _TRI_STATE = (("enable_prefix_caching", "--enable-prefix-caching", "--no-enable-prefix-caching"),)
-_SECRET_FLAGS = ("--api-key", "--hf-token")
+# vLLM's parser takes --api-key and --api_key alike; a prefix that only a secret flag has
+# (argparse abbreviations such as --api-k) reaches the same option.
+_SECRET_OPTIONS = ("api-key", "hf-token")
+_SECRET_PREFIXES = ("api-k", "hf-t")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _KNOWN = {k for k, _ in _VALUE_OPTIONS} | {k for k, _ in _SWITCHES} | {k for k, _, _ in _TRI_STATE} | {"extra_args"}
 
 
@@ -80,7 +84,7 @@ def vllm_serve_args(options):
         raise VllmArgsError("extra_args must be a list of strings, one argument per item")
     extra = [str(a) for a in extra]
     for arg in extra:
-        if arg.split("=", 1)[0] in _SECRET_FLAGS:
+        if secret_flag(arg):
             raise VllmArgsError(
                 f"{arg.split('=', 1)[0]} must not be passed on the command line (it would show in ps and "
                 "the unit file): set vllm_service_api_key / vllm_service_hf_token instead")
@@ -89,6 +93,48 @@ def vllm_serve_args(options):
         if flag.startswith("--") and flag in args:
             raise VllmArgsError(f"{flag} is set twice: by a variable and in extra_args")
     return args + extra
+
+
+def _option_name(arg):
+    """'--API_Key=x' -> 'api-key'; None for arguments that are not long options."""
+    if not arg.startswith("--") or len(arg) == 2:
+        return None
+    words = arg[2:].split("=", 1)[0].split()
+    return words[0].replace("_", "-").lower() if words else None
+
+
+def secret_flag(arg):
+    """True for every spelling of a secret option: --api-key, --api_key=..., --api-k (abbreviated)."""
+    name = _option_name(str(arg))
+    return bool(name) and any(option.startswith(name) and name.startswith(prefix)
+                              for option, prefix in zip(_SECRET_OPTIONS, _SECRET_PREFIXES))
+
+
+def vllm_config_file(extra_args):
+    """The file given with --config (or --config=FILE) in extra args, else ''."""
+    args = [str(a) for a in extra_args or []]
+    for index, arg in enumerate(args):
+        if arg == "--config" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return ""
+
+
+def vllm_config_secrets(text):
+    """Secret keys (api-key, hf-token, any spelling) set in a vLLM --config YAML file."""
+    found = []
+    for line in str(text or "").splitlines():
+        key = line.strip().split(":", 1)[0].strip().strip("'\"").lstrip("-").replace("_", "-").lower()
+        if ":" in line and key in _SECRET_OPTIONS and key not in found:
+            found.append(key)
+    return found
+
+
+def _no_control(text, what):
+    if _CONTROL.search(text):
+        raise VllmArgsError(f"{what} cannot contain a newline or another control character: {text[:40]!r}")
+    return text
 
 
 _SYSTEMD_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
@@ -102,7 +148,7 @@ def systemd_exec_args(args):
     """
     out = []
     for arg in args:
-        arg = str(arg)
+        arg = _no_control(str(arg), "a unit file argument")
         escaped = arg.replace("%", "%%").replace("$", "$$")
         if _SYSTEMD_SAFE.match(escaped):
             out.append(escaped)
@@ -114,18 +160,28 @@ def systemd_exec_args(args):
 
 def env_file_quote(value):
     """Quote a value for a systemd EnvironmentFile= line (KEY="value")."""
-    value = str(value)
-    if "\n" in value or "\r" in value:
-        raise VllmArgsError("environment values cannot contain newlines")
+    value = _no_control(str(value), "an environment value")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def systemd_env_assignment(name, value):
     """One Environment= item for a unit file: "NAME=value", quoted, % specifiers escaped."""
-    text = f"{name}={value}"
-    if "\n" in text:
-        raise VllmArgsError("environment values cannot contain newlines")
+    text = _no_control(f"{name}={value}", "an environment assignment")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%") + '"'
+
+
+def systemd_verify_command(unit_name):
+    """A `validate:` command that checks a candidate unit file with systemd-analyze verify.
+
+    systemd only verifies files named like units, and exits 0 on unknown keys and bad lines:
+    the candidate is copied under the unit's name and any message about it fails the check.
+    """
+    if not re.match(r"^[A-Za-z0-9_.@-]+\.(service|socket|timer)$", str(unit_name)):
+        raise VllmArgsError(f"not a unit file name: {unit_name!r}")
+    # No '%' in the script: Ansible fills the candidate's path in with `validate % path`.
+    script = ('d=$(mktemp -d) && cp "$1" "$d/$2" && out=$(systemd-analyze verify "$d/$2" 2>&1); rc=$?; '
+              'rm -rf "$d"; echo "$out"; [ "$rc" -eq 0 ] && ! echo "$out" | grep -q "$2"')
+    return f"/bin/sh -c '{script}' unit-check %s {unit_name}"
 
 
 class FilterModule:
@@ -135,4 +191,7 @@ class FilterModule:
             "systemd_exec_args": systemd_exec_args,
             "env_file_quote": env_file_quote,
             "systemd_env_assignment": systemd_env_assignment,
+            "vllm_config_file": vllm_config_file,
+            "systemd_verify_command": systemd_verify_command,
+            "vllm_config_secrets": vllm_config_secrets,
         }

@@ -1,7 +1,8 @@
 import shlex
 
 import pytest
-from vllm_args import VllmArgsError, env_file_quote, systemd_exec_args, vllm_serve_args  # plugins/filter/vllm_args.py
+from vllm_args import (VllmArgsError, env_file_quote, systemd_env_assignment, systemd_exec_args,  # noqa: E501
+                       vllm_config_file, vllm_config_secrets, vllm_serve_args)  # plugins/filter/vllm_args.py
 
 
 def test_seed_000_kunpeng_command_line():
@@ -90,3 +91,34 @@ def test_systemd_env_assignment_escapes_specifiers_and_quotes():
     assert systemd_env_assignment("X", 'a "b" 5%') == '"X=a \\"b\\" 5%%"'
     with pytest.raises(VllmArgsError):
         systemd_env_assignment("X", "a\nb")
+
+
+@pytest.mark.parametrize("flag", ["--api-key", "--api_key", "--API-KEY", "--api-k", "--hf_token", "--hf-t", "--api-key sk-x"])
+def test_every_spelling_of_a_secret_flag_is_refused(flag):
+    with pytest.raises(VllmArgsError, match="must not be passed on the command line"):
+        vllm_serve_args({"model": "/m", "extra_args": [flag, "sk-x"]})
+    with pytest.raises(VllmArgsError):
+        vllm_serve_args({"model": "/m", "extra_args": [flag + "=sk-x"]})
+
+
+def test_flags_that_only_look_alike_pass():
+    assert vllm_serve_args({"model": "/m", "extra_args": ["--api-server-count", "2", "--hf-overrides", "{}"]})[-4:] == [
+        "--api-server-count", "2", "--hf-overrides", "{}"]
+
+
+def test_config_file_and_its_secrets():
+    assert vllm_config_file(["--seed", "0", "--config", "/etc/vllm.yaml"]) == "/etc/vllm.yaml"
+    assert vllm_config_file(["--config=/etc/v.yaml"]) == "/etc/v.yaml"
+    assert vllm_config_file([]) == ""
+    assert vllm_config_secrets("port: 8000\napi_key: sk\n'hf-token': x\n") == ["api-key", "hf-token"]
+    assert vllm_config_secrets("port: 8000\n# api-key is set elsewhere\n") == []
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\rb", "a\x00b", "a\x1bb"])
+def test_control_characters_never_reach_a_unit(value):
+    with pytest.raises(VllmArgsError, match="control character"):
+        systemd_exec_args(["--served-model-name", value])
+    with pytest.raises(VllmArgsError, match="control character"):
+        systemd_env_assignment("A", value)
+    with pytest.raises(VllmArgsError, match="control character"):
+        env_file_quote(value)
