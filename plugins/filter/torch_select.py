@@ -29,7 +29,7 @@ CUDA_MAJOR_MIN_DRIVER = {"11": "450.80.02", "12": "525.60.13", "13": "580.65.06"
 
 # torch minor -> CUDA variants published on download.pytorch.org, per architecture, and the
 # supported CPython range. Every version also has a cpu variant. Extend with the matrix
-# argument (vllm_install_torch_matrix) for releases newer than this table.
+# argument (gpu_facts_torch_matrix) for releases newer than this table.
 TORCH_MATRIX = {
     "2.6": {"x86_64": ["cu118", "cu124", "cu126"], "aarch64": [], "python": ["3.9", "3.13"]},
     "2.7": {"x86_64": ["cu118", "cu126", "cu128"], "aarch64": ["cu128"], "python": ["3.9", "3.13"]},
@@ -78,7 +78,7 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
     if minor not in table:
         raise TorchSelectError(
             f"torch {torch_version} is not in the variant table ({', '.join(sorted(table, key=_ver))}): add it with "
-            "vllm_install_torch_matrix, or set vllm_install_torch_variant yourself")
+            "gpu_facts_torch_matrix, or set vllm_install_torch_variant yourself")
     entry = table[minor]
     low, high = entry.get("python", ["3.0", "9.99"])
     if not _ver(low) <= _ver(python_version)[:2] <= _ver(high):

@@ -41,7 +41,7 @@ def test_index_base_for_mirrors():
     (("550.90.12", "2.8.0"), {"cuda": "12.9"}, r"CUDA 12.9 needs NVIDIA driver >= 575.51.03; this host has 550.90.12"),
     (("570.124.06", "2.6.0", "aarch64"), {}, r"torch 2.6 has no CUDA wheels for aarch64"),
     (("570.124.06", "2.9.0", "x86_64", "3.9"), {}, r"torch 2.9 supports Python 3.10 to 3.14; this host has 3.9"),
-    (("570.124.06", "2.13.0"), {}, r"torch 2.13.0 is not in the variant table .* vllm_install_torch_matrix"),
+    (("570.124.06", "2.13.0"), {}, r"torch 2.13.0 is not in the variant table .* gpu_facts_torch_matrix"),
     ((None, "2.8.0"), {"cuda": "12.8"}, r"no NVIDIA driver was found"),
     (("570.124.06", "latest"), {}, r"is not a version"),
     (("570.124.06", "2.8.0", "ppc64le"), {}, r"no torch wheels for architecture ppc64le"),

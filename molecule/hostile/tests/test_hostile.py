@@ -1,0 +1,84 @@
+"""Each bad value stops its playbook before the first change on a fresh host: the run fails
+naming the variable, the recap shows changed=0, and `docker diff` of the host is unchanged.
+A sample of every role's options, through the playbooks that use them."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import run_playbook  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[3]
+HOST = "inferops-hostile"
+testinfra_hosts = [f"ansible://{HOST}"]
+# The host is also in the lab's ray_cluster group, whose fleet seed is another host.
+CPU = {"inferops_target": "all", "model_fleet_seed": ""}
+# What Debian 12's own archive carries (as in the gpu_node scenario).
+GPU = {"inferops_target": "all", "model_fleet_seed": "", "nvidia_driver_branch": 535, "cuda_toolkit_source": "distro",
+       "cuda_toolkit_version": "11.8"}
+CLUSTER = {"ray_cluster_subnet": "", "model_fleet_seed": ""}
+
+CASES = [
+    # os_packages
+    ("cpu_node.yml", CPU, {"os_packages_proxy": 'http://proxy:3128/";\nAPT::Get::AllowUnauthenticated "true'}, "os_packages_proxy"),
+    ("cpu_node.yml", CPU, {"os_packages_configure_mirror": True, "os_packages_apt_mirror_sources": [
+        "deb http://deb.debian.org/debian bookworm main\ndeb [trusted=yes] http://evil.example/ x main"]},
+     "os_packages_apt_mirror_sources"),
+    ("cpu_node.yml", CPU, {"os_packages_extra": ["curl; rm -rf /"]}, "os_packages_extra"),
+    # vllm_install
+    ("cpu_node.yml", CPU, {"vllm_install_version": "0.32.0/../../x"}, "vllm_install_version"),
+    ("cpu_node.yml", CPU, {"vllm_install_proxy": "not a url"}, "vllm_install_proxy"),
+    ("cpu_node.yml", CPU, {"vllm_install_extra_packages": ["--index-url=http://evil.example/"]},
+     "vllm_install_extra_packages"),
+    ("cpu_node.yml", CPU, {"vllm_install_python": "/usr/bin/python3-nonexistent"}, "vllm_install_python"),
+    # model
+    ("cpu_node.yml", CPU, {"model_name": ".."}, "model_name"),
+    ("cpu_node.yml", CPU, {"model_revision": "main\n--x"}, "model_revision"),
+    ("cpu_node.yml", CPU, {"model_hf_endpoint": "https://hf-mirror.com\"; x"}, "model_hf_endpoint"),
+    # vllm_service
+    ("cpu_node.yml", CPU, {"vllm_service_name": "../../etc/x"}, "vllm_service_name"),
+    ("cpu_node.yml", CPU, {"vllm_service_served_model_name": "m\nExecStartPre=/bin/sh -c id"},
+     "vllm_service_served_model_name"),
+    ("cpu_node.yml", CPU, {"vllm_service_extra_args": ["--api_key=sk-leak"]}, "--api_key"),
+    ("cpu_node.yml", CPU, {"vllm_service_tensor_parallel_size": 1.5}, "vllm_service_tensor_parallel_size"),
+    ("cpu_node.yml", CPU, {"vllm_service_user": "root"}, "vllm_service_user"),
+    ("cpu_node.yml", CPU, {"vllm_service_api_key": 'sk" 1;'}, "vllm_service_api_key"),
+    ("cpu_node.yml", CPU, {"vllm_service_environment": {"A": "x\nB=y"}}, "vllm_service_environment"),
+    # nvidia_cuda_repo, nvidia_driver, cuda_toolkit, gpu_facts
+    ("gpu_node.yml", GPU, {"nvidia_cuda_repo_url": "http://x/\"; y"}, "nvidia_cuda_repo_url"),
+    ("gpu_node.yml", GPU, {"nvidia_driver_version": "550.90.12; reboot"}, "nvidia_driver_version"),
+    ("gpu_node.yml", GPU, {"cuda_toolkit_version": "11.8\n"}, "cuda_toolkit_version"),
+    ("gpu_node.yml", GPU, {"gpu_facts_torch_index_base": "ftp://x/"}, "gpu_facts_torch_index_base"),
+    # gateway
+    ("gateway.yml", {}, {"gateway_api_keys": ['k" 1; "Bearer x']}, "gateway_api_keys"),
+    ("gateway.yml", {}, {"gateway_backends": ["10.0.0.5:70000"]}, "gateway_backends"),
+    ("gateway.yml", {}, {"gateway_read_timeout": "1h; return 200"}, "gateway_read_timeout"),
+    # ray_cluster
+    ("cluster.yml", CLUSTER, {"ray_cluster_node_manager_port": 6379}, "ray_cluster_node_manager_port"),
+    ("cluster.yml", CLUSTER, {"ray_cluster_dashboard_host": "0.0.0.0 --x"}, "ray_cluster_dashboard_host"),
+]
+
+
+def docker_diff():
+    out = subprocess.run(["docker", "diff", HOST], capture_output=True, text=True, check=True).stdout
+    return sorted(set(out.splitlines()))
+
+
+@pytest.mark.parametrize("playbook,base,bad,name", CASES, ids=[c[3] for c in CASES])
+def test_bad_value_changes_nothing(playbook, base, bad, name):
+    before = docker_diff()
+    out, recap = run_playbook(str(REPO / "playbooks" / playbook), "-e", json.dumps({**base, **bad}), expect_ok=False)
+    assert name in out, out[-3000:]
+    assert recap[HOST]["changed"] == 0, recap
+    assert recap[HOST]["failed"] == 1, recap
+    assert docker_diff() == before
+
+
+def test_the_validate_phase_alone_left_the_host_as_it_was(host):
+    """The converge (good values) ran twice and installed nothing."""
+    assert not host.file("/opt/inferops").exists
+    assert not host.file("/etc/systemd/system/vllm.service").exists
+    assert not host.package("nginx").is_installed
