@@ -69,7 +69,7 @@ DESCRIPTIONS = {
     "hostport": "a host name or an IP address, optionally with :port",
     "torch_matrix": "a mapping of torch minor versions ('2.11') to {x86_64: [cu126, ...], aarch64: [...], python: [lowest, highest]}",
     "record": "a list of mappings with the documented keys",
-    "count": "a whole number of at least 1",
+    "count": "a whole number",
     "bool": "true or false",
     "apt_source": "one apt line 'deb [options] URI suite [components]' (options among arch, signed-by, lang, target, pdiffs, by-hash)",
 }
@@ -175,6 +175,20 @@ def _check_scalar(kind, value, rule):
     raise ValueError(f"unknown input kind {kind!r}")
 
 
+# Directories a role creates and hands to its account (or fills with venvs and models): never
+# a system directory, where chown/chmod would break the host.
+_SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys",
+                 "/usr", "/var/run")
+_SYSTEM_DIRS = {"/var/lib", "/var/log", "/var/cache", "/var/tmp", "/var/spool", "/var/mail", "/home", "/root",
+                "/opt", "/srv", "/tmp", "/var", "/mnt", "/media"}
+
+
+def _owned_dir_ok(path):
+    path = path.rstrip("/") or "/"
+    return path.count("/") >= 2 and path not in _SYSTEM_DIRS and not any(
+        path == tree or path.startswith(tree + "/") for tree in _SYSTEM_TREES)
+
+
 def _shown(value, secret):
     if secret:
         return "(a secret, not shown)"
@@ -185,7 +199,8 @@ def _shown(value, secret):
 def check(name, value, rule):
     """None when value suits rule, else one sentence naming `name` and what it must be.
 
-    rule: {"kind": KIND, "empty": allow '' and null, "bool": also allow true/false, "list": a list of KIND,
+    rule: {"kind": KIND, "empty": allow '' and null, "bool": also allow true/false,
+           "owned": a directory the role owns (no system or top-level directory), "list": a list of KIND,
            "dict": a mapping of env_name to KIND, "secret": never show the value,
            "schemes": for url, "min"/"max": for port}
     """
@@ -222,6 +237,8 @@ def check(name, value, rule):
         if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())):
             return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
         low = rule.get("min", 1)
+        if isinstance(value, str) and len(value) > 18:
+            return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
         return None if int(value) >= low else f"{name} must be a whole number of at least {low}, got {_shown(value, secret)}"
     if kind == "port":
         try:
@@ -243,6 +260,9 @@ def check(name, value, rule):
         return f"{name} contains a newline or another control character: it must be {DESCRIPTIONS[kind]}"
     if not _check_scalar(kind, text, rule):
         return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
+    if rule.get("owned") and not _owned_dir_ok(text):
+        return (f"{name} is {text!r}, a system directory or a top-level one: the role creates it and sets its "
+                "owner and mode, so it must be a directory of its own such as /var/lib/vllm or /srv/models")
     return None
 
 

@@ -134,6 +134,28 @@ def test_hostile_value_is_refused_naming_the_option_or_is_free_text(role, entry,
             assert SENTINEL not in problem, f"{name} is secret but the message shows it: {problem}"
 
 
+INT_CASES = [(role.name, name) for role in ROLES
+             for name, option in _load(role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"].items()
+             if option.get("type") == "int"]
+
+
+@pytest.mark.parametrize("role,name", INT_CASES, ids=[f"{c[0]}:{c[1]}" for c in INT_CASES])
+@pytest.mark.parametrize("value", [-1, "1;x", 1.5, True, "9" * 30])
+def test_numbers_have_a_range(role, name, value):
+    """Ansible's int type takes -1 (and turns 2.0 into 2): every int option has a rule with its range."""
+    rule = _rules(ROOT / "roles" / role).get(name)
+    assert rule is not None and rule["kind"] in ("count", "port"), f"{role}: {name} has no count/port rule"
+    problem = check(name, value, rule)
+    assert problem and name in problem, problem
+
+
+def test_system_directories_are_never_owned():
+    for path in ("/", "/etc", "/var/lib", "/usr/local/x", "/home", "/opt", "/srv", "/var", "/etc/vllm"):
+        assert check("vllm_service_home", path, {"kind": "path", "owned": True}), path
+    for path in ("/var/lib/vllm", "/srv/models", "/opt/inferops/vllm", "/data/models"):
+        assert check("vllm_service_home", path, {"kind": "path", "owned": True}) is None, path
+
+
 def test_the_derivation_covers_the_roles():
     """The set of options grows with the roles; this fails loudly if the derivation breaks."""
     assert len({(c[0], c[2]) for c in CASES}) >= 100

@@ -36,10 +36,14 @@ CASES = [
     ("cpu_node.yml", CPU, {"vllm_install_python": "/usr/bin/python3-nonexistent"}, "vllm_install_python"),
     # model
     ("cpu_node.yml", CPU, {"model_name": ".."}, "model_name"),
+    ("cpu_node.yml", CPU, {"model_root": "/"}, "model_root"),
     ("cpu_node.yml", CPU, {"model_revision": "main\n--x"}, "model_revision"),
     ("cpu_node.yml", CPU, {"model_hf_endpoint": "https://hf-mirror.com\"; x"}, "model_hf_endpoint"),
     # vllm_service
     ("cpu_node.yml", CPU, {"vllm_service_name": "../../etc/x"}, "vllm_service_name"),
+    ("cpu_node.yml", CPU, {"vllm_service_name": "systemd-journald"}, "vllm_service_name"),
+    ("cpu_node.yml", CPU, {"vllm_service_home": "/etc"}, "vllm_service_home"),
+    ("cpu_node.yml", CPU, {"vllm_service_restart_sec": -1}, "vllm_service_restart_sec"),
     ("cpu_node.yml", CPU, {"vllm_service_served_model_name": "m\nExecStartPre=/bin/sh -c id"},
      "vllm_service_served_model_name"),
     ("cpu_node.yml", CPU, {"vllm_service_extra_args": ["--api_key=sk-leak"]}, "--api_key"),
