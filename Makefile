@@ -33,6 +33,7 @@ collection-link: ## make this checkout resolvable as inferops.inference
 lab: venv collection-link ## start Docker if needed and build the lab images
 	tests/lab/ensure-docker.sh
 	tests/lab/build-image.sh bookworm
+	tests/lab/build-image.sh bullseye
 	tests/lab/prepare.sh
 
 lint: venv collection-link ## yamllint + ansible-lint (production profile)
@@ -40,6 +41,7 @@ lint: venv collection-link ## yamllint + ansible-lint (production profile)
 	ansible-lint --offline
 
 unit: venv collection-link ## unit tests of plugins and role metadata
+	tests/lab/parsers.sh
 	pytest -q tests/unit
 
 molecule: lab ## run every Molecule scenario in SCENARIOS

@@ -261,7 +261,38 @@ def _check_env_file(text, file, expected):
     return words
 
 
-def _check_nginx(text, file, expected):
+NGINX = ROOT / ".lab" / "parsers" / "usr" / "sbin" / "nginx"
+
+
+def nginx_test(gateway_conf, upstreams_conf, tmp_path):
+    """`nginx -t` of the rendered gateway files in a minimal main configuration."""
+    if not NGINX.exists():
+        pytest.skip("nginx is not unpacked: run through `make unit` (tests/lab/parsers.sh)")
+    (tmp_path / "conf.d").mkdir(exist_ok=True)
+    (tmp_path / "inferops-upstreams.conf").write_text(upstreams_conf, encoding="utf-8")
+    (tmp_path / "conf.d" / "inferops-gateway.conf").write_text(
+        gateway_conf.replace("/etc/nginx/", f"{tmp_path}/"), encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"error_log stderr;\npid {tmp_path}/nginx.pid;\nevents {{}}\n"
+        f"http {{ access_log off; include {tmp_path}/conf.d/*.conf;\n"
+        + "".join(f" {kind}_temp_path {tmp_path}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + "}\n", encoding="utf-8")
+    result = subprocess.run([str(NGINX), "-t", "-q", "-p", str(tmp_path), "-e", "stderr", "-c", str(tmp_path / "nginx.conf")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def test_gateway_configuration_passes_nginx(render, tmp_path):
+    """The positive control: typical settings, keys and a drained replica make a valid nginx file."""
+    # nginx resolves names when it loads the file: addresses keep the test off DNS.
+    rendered = render("gateway", {"gateway_backends": ["10.0.0.2:8000", "10.0.0.3:8000"],
+                                  "gateway_drain": ["10.0.0.3:8000"], "gateway_api_keys": ["sk-a", "abc/DEF+x=="],
+                                  "gateway_backend_api_key": "sk-backend"})
+    nginx_test(rendered["gateway.conf.j2"], rendered["upstreams.conf.j2"], tmp_path)
+
+
+def _check_nginx(text, file, expected, rendered, tmp_path):
+    nginx_test(text, rendered["upstreams.conf.j2"], tmp_path)
     words = [w.rstrip(";") for line in text.splitlines() if SENTINEL in line for w in _words(line)]
     assert "Bearer " + expected in words, f"{expected!r} is not one quoted string of {file}: {words}"
     return words
@@ -285,7 +316,7 @@ def test_free_text_renders_as_one_token(render, tmp_path, role, name, label, val
         elif file.endswith(".env.j2"):
             words = _check_env_file(text, file, expected)
         elif file == "gateway.conf.j2":
-            words = _check_nginx(text, file, expected)
+            words = _check_nginx(text, file, expected, rendered, tmp_path)
         else:
             raise AssertionError(f"{name} reaches {file}, which has no parser check here")
         # The value is nowhere else split or merged into another word.

