@@ -200,7 +200,7 @@ def check(name, value, rule):
     """None when value suits rule, else one sentence naming `name` and what it must be.
 
     rule: {"kind": KIND, "empty": allow '' and null, "bool": also allow true/false,
-           "owned": a directory the role owns (no system or top-level directory), "list": a list of KIND,
+           "owned": a directory the role owns (no system or top-level directory), "model_dir": likewise, "list": a list of KIND,
            "dict": a mapping of env_name to KIND, "secret": never show the value,
            "schemes": for url, "min"/"max": for port}
     """
@@ -260,6 +260,8 @@ def check(name, value, rule):
         return f"{name} contains a newline or another control character: it must be {DESCRIPTIONS[kind]}"
     if not _check_scalar(kind, text, rule):
         return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
+    if rule.get("model_dir") and not _owned_dir_ok(text):
+        return f"{name} is {text!r}, a system directory or a top-level one, not a model directory"
     if rule.get("owned") and not _owned_dir_ok(text):
         return (f"{name} is {text!r}, a system directory or a top-level one: the role creates it and sets its "
                 "owner and mode, so it must be a directory of its own such as /var/lib/vllm or /srv/models")

@@ -4,6 +4,7 @@ A sample of every role's options, through the playbooks that use them."""
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ CASES = [
     # model
     ("cpu_node.yml", CPU, {"model_name": ".."}, "model_name"),
     ("cpu_node.yml", CPU, {"model_root": "/"}, "model_root"),
+    ("cpu_node.yml", CPU, {"model_source": "local", "model_local_path": "/etc"}, "model_local_path"),
     ("cpu_node.yml", CPU, {"model_revision": "main\n--x"}, "model_revision"),
     ("cpu_node.yml", CPU, {"model_hf_endpoint": "https://hf-mirror.com\"; x"}, "model_hf_endpoint"),
     # vllm_service
@@ -80,6 +82,26 @@ def test_bad_value_changes_nothing(playbook, base, bad, name):
     assert recap[HOST]["changed"] == 0, recap
     assert recap[HOST]["failed"] == 1, recap
     assert docker_diff() == before
+
+
+def test_a_port_another_program_listens_on_is_refused():
+    """vllm_service_port taken by another program would only fail after the restart."""
+    subprocess.run(["docker", "exec", "-d", HOST, "python3", "-m", "http.server", "8123", "--bind", "127.0.0.1"],
+                   check=True)
+    try:
+        for _ in range(30):
+            if subprocess.run(["docker", "exec", HOST, "ss", "-Hltn", "sport = :8123"], capture_output=True,
+                              text=True, check=False).stdout.strip():
+                break
+            time.sleep(1)
+        before = docker_diff()
+        out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST,
+                                  "-e", json.dumps({**CPU, "vllm_service_port": 8123}), expect_ok=False)
+        assert "vllm_service_port 8123 is already in use" in " ".join(out.split()), out[-3000:]
+        assert recap[HOST]["changed"] == 0, recap
+        assert docker_diff() == before
+    finally:
+        subprocess.run(["docker", "exec", HOST, "pkill", "-f", "http.server"], check=False)
 
 
 def test_python_too_old_for_vllm_is_refused_before_any_change():
