@@ -17,11 +17,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "inferops-bench"
+# ansible.posix.profile_roles names roles without their collection (ansible-core 2.19).
 PHASES = {
-    "inferops.inference.os_packages": "OS packages",
-    "inferops.inference.vllm_install": "venv + torch + vLLM wheels",
-    "inferops.inference.model": "model staging",
-    "inferops.inference.vllm_service": "service start + health gate",
+    "os_packages": "OS packages",
+    "vllm_install": "venv + torch + vLLM wheels",
+    "model": "model staging",
+    "vllm_service": "service start + health gate",
 }
 ROLE_LINE = re.compile(r"^(\S+)\s+-+\s+([0-9.]+)s$", re.M)
 RECAP = re.compile(rf"^{HOST}\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -36,7 +37,7 @@ def converge(inventory):
     if proc.returncode != 0:
         sys.exit(proc.stdout[-5000:] + proc.stderr[-2000:])
     recap = RECAP.search(proc.stdout)
-    roles = {name: float(sec) for name, sec in ROLE_LINE.findall(proc.stdout)}
+    roles = {name.split(".")[-1]: float(sec) for name, sec in ROLE_LINE.findall(proc.stdout)}
     return wall, int(recap.group(2)), roles
 
 

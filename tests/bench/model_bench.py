@@ -40,7 +40,7 @@ def main():
             base = ["ansible-playbook", "-i", str(inv), str(REPO_DIR / "playbooks" / "model.yml"),
                     "-e", f"model_repo={repo}", "-e", f"model_name=bench-{megabytes}m", "-e", "model_fetch_poll=3"]
             # Warm-up: OS packages and the fetcher's venv, with the tiny model (not timed).
-            subprocess.run(base[:5], check=True, capture_output=True, cwd=REPO_DIR)
+            subprocess.run(base[:4], check=True, capture_output=True, cwd=REPO_DIR)
             start = time.monotonic()
             proc = subprocess.run(base, check=True, capture_output=True, text=True, cwd=REPO_DIR)
             role_s = time.monotonic() - start
