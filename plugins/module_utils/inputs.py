@@ -68,6 +68,7 @@ DESCRIPTIONS = {
     "location": "an absolute path or a URL (http, https or file)",
     "hostport": "a host name or an IP address, optionally with :port",
     "torch_matrix": "a mapping of torch minor versions ('2.11') to {x86_64: [cu126, ...], aarch64: [...], python: [lowest, highest]}",
+    "requirement": "a PEP 508 requirement such as 'ray[default]==2.60.0', or a wheel's URL or absolute path",
     "record": "a list of mappings with the documented keys",
     "count": "a whole number",
     "bool": "true or false",
@@ -160,6 +161,18 @@ def _check_scalar(kind, value, rule):
         if sep and port.isdigit() and not value.endswith("]") and (host.count(":") == 0 or host.endswith("]")):
             return 0 < int(port) < 65536 and _is_host(host)
         return _is_host(value)
+    if kind == "requirement":
+        if _check_scalar("location", value, rule) and value.endswith((".whl", ".tar.gz", ".zip")):
+            return True
+        try:
+            from packaging.requirements import InvalidRequirement, Requirement
+        except ImportError:  # ansible-core depends on packaging; keep the check strict without it
+            return bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?([=<>!~]=?[A-Za-z0-9.*+!_-]+)?$", value))
+        try:
+            Requirement(value)
+            return not value.startswith("-")
+        except InvalidRequirement:
+            return False
     if kind == "nginx_time":
         return bool(_NGINX_TIME.match(value))
     if kind == "nginx_size":

@@ -24,7 +24,10 @@ GOOD = [
     ("cpu_bind", "auto"), ("cpu_bind", "0-31|32-63"), ("package", "python3-dev"), ("package", "g++"),
     ("package", "libnuma-dev=2.0.16-1"), ("dnf_url", "http://mirror.example/openEuler-24.03-LTS/OS/$basearch/"),
     ("location", "/var/cache/wheels"), ("location", "file:///srv/wheels"), ("hostport", "mirror.example:8443"),
-    ("count", 8), ("count", "2"), ("bool", True),
+    ("count", 8), ("count", "2"), ("bool", True), ("requirement", "ray[default]==2.60.0"),
+    ("requirement", "modelscope"), ("requirement", "vllm @ https://example.org/vllm-0.32.0-cp38-abi3-linux_x86_64.whl"),
+    ("requirement", "https://mirror.example/wheels/vllm-0.32.0-cp38-abi3-manylinux_2_28_x86_64.whl"),
+    ("requirement", "/srv/wheels/vllm-0.32.0+cpu-cp311-cp311-linux_x86_64.whl"), ("requirement", 'x; python_version < "3.12"'),
     ("apt_source", "deb http://deb.debian.org/debian bookworm main contrib"),
     ("apt_source", "deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] https://m.example/ubuntu noble main"),
 ]
@@ -43,7 +46,8 @@ BAD = [
     ("port", 0), ("port", 70000), ("port", "80;"), ("port", 1.5), ("nginx_time", "5 s"), ("nginx_time", "5s;"),
     ("nginx_size", "16mb"), ("cpu_bind", "all"), ("package", "vim; rm"), ("dnf_url", "http://x/$(id)"),
     ("location", "relative"), ("hostport", "h:0"), ("count", 0), ("count", 1.5), ("count", "1.5"),
-    ("count", True), ("bool", "yes"), ("apt_source", "deb http://x/ bookworm main\ndeb [trusted=yes] http://e/ x y"),
+    ("count", True), ("bool", "yes"), ("requirement", "--index-url=http://e/"), ("requirement", "ray;id"),
+    ("requirement", "a b"), ("requirement", "ray==2.60.0 --pre"), ("apt_source", "deb http://x/ bookworm main\ndeb [trusted=yes] http://e/ x y"),
     ("apt_source", "deb [trusted=yes] http://x/ bookworm main"), ("apt_source", "deb x bookworm"),
 ]
 
