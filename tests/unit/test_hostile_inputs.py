@@ -186,7 +186,7 @@ def render():
     def _render(role, overrides):
         variables = {"ansible_managed": "managed", "inventory_hostname": "lab", "model_path": "/srv/models/m",
                      "groups": {"ray_head": ["lab"]}, "ansible_facts": {"default_ipv4": {"address": "10.0.0.1"}},
-                     "_ray_cluster_node_ip_fact": "10.0.0.1", "ray_cluster_node_env": {}}
+                     "ray_cluster_node_ip": "10.0.0.1", "ray_cluster_node_env": {}}
         variables["hostvars"] = {"lab": variables}
         for name in ("defaults/main.yml", "vars/main.yml"):
             path = ROOT / "roles" / role / name
