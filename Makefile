@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export LAB_DIR := $(CURDIR)/.lab
-SCENARIOS ?= os_packages hostile model cpu_node gpu_node cluster
+SCENARIOS ?= os_packages hostile model cpu_node gpu_node cluster gateway
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
