@@ -20,8 +20,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Characters a shell or a config format treats specially; none of the constrained kinds needs them.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]*$")
-_PATH = re.compile(r"^/[A-Za-z0-9._/@+,:=-]*$")
-_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>[A-Za-z0-9._~:/?#\[\]@!&'()*+,;=%-]+)$")
+# No ':' (it separates LD_PRELOAD and PATH-like lists) and no spaces or quotes.
+_PATH = re.compile(r"^/[A-Za-z0-9._/@+,=-]*$")
+_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>[A-Za-z0-9._~:/?#\[\]@!&()*+,;=%-]+)$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 # RFC 6750 b64token: what an HTTP Bearer credential may contain.
 _TOKEN = re.compile(r"^[A-Za-z0-9._~+/-]+=*$")
@@ -43,7 +44,7 @@ _APT_OPTIONS = {"arch", "signed-by", "lang", "target", "pdiffs", "by-hash"}
 DESCRIPTIONS = {
     "name": "one file name (letters, digits, '.', '_', '-', '@'; no '/', no '..', not starting with '.' or '-'), at most 64 characters",
     "account": "a POSIX account name (lower-case letters, digits, '_', '-'; starting with a letter or '_'), at most 32 characters",
-    "path": "an absolute path of letters, digits and . _ / @ + , : = - (no spaces, quotes or '..' components)",
+    "path": "an absolute path of letters, digits and . _ / @ + , = - (no spaces, quotes, ':' or '..' components)",
     "url": "a URL of the form scheme://host/path without spaces, quotes, backslashes, '$' or '`'",
     "host": "a host name or an IP address",
     "cidr": "an IPv4 or IPv6 network in CIDR notation (10.0.0.0/24)",
@@ -62,7 +63,7 @@ DESCRIPTIONS = {
     "nginx_time": "an nginx time such as 5s, 500ms or 1h",
     "nginx_size": "an nginx size such as 16m or 1024k",
     "cpu_bind": "auto, nobind or CPU lists such as 0-31|32-63",
-    "model_ref": "an absolute path of letters, digits and . _ / @ + , : = - or a repository id owner/name",
+    "model_ref": "an absolute path of letters, digits and . _ / @ + , = - or a repository id owner/name",
     "package": "a package name, optionally with a version (letters, digits and _ . + : = ~ * -)",
     "dnf_url": "a URL without spaces or quotes; $releasever, $basearch and $arch are allowed",
     "location": "an absolute path or a URL (http, https or file)",

@@ -35,7 +35,7 @@ BAD = [
     ("name", ".."), ("name", "../x"), ("name", ".hidden"), ("name", "-rf"), ("name", "a/b"), ("name", "x" * 65),
     ("name", "vllm\n"), ("account", "Root Admin"), ("account", "a" * 33),
     ("path", "relative/path"), ("path", "/srv/../etc"), ("path", "/srv/models/."), ("path", "/with space"),
-    ("path", "/a\"b"), ("url", "not a url"), ("url", "ftp://x/"), ("url", "http://x\"/"), ("url", "http://h:99999/"),
+    ("path", "/a\"b"), ("path", "/lib/a.so:/tmp/evil.so"), ("url", "http://h/'x"), ("url", "not a url"), ("url", "ftp://x/"), ("url", "http://x\"/"), ("url", "http://h:99999/"),
     ("url", "http://$(id)/"), ("url", "https://"), ("host", "-x"), ("host", "a b"), ("host", "a;b"),
     ("cidr", "10.0.0.1"), ("cidr", "300.0.0.0/8"), ("interface", "eth0;x"), ("interface", "x" * 16),
     ("token", 'sk"x'), ("token", "sk x"), ("token", "sk\nx"), ("token", "a=b"), ("word", "a b"),
