@@ -81,6 +81,12 @@ _LIMITS = {"name": 64, "account": 32, "token": 4096, "text": 1024, "arg": 1024, 
            "apt_source": 2048}
 
 
+# Kinds that are one regular expression and nothing else.
+_MATCH_ONLY = {"account": _ACCOUNT, "interface": _INTERFACE, "token": _TOKEN, "word": _WORD, "version": _VERSION,
+               "env_name": _ENV_NAME, "package": _PACKAGE, "nginx_time": _NGINX_TIME, "nginx_size": _NGINX_SIZE,
+               "cpu_bind": _CPU_BIND}
+
+
 def _is_host(value):
     candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
     try:
@@ -112,10 +118,10 @@ def _url_ok(value, schemes):
 
 def _check_scalar(kind, value, rule):
     """True when value (a string) is valid for kind."""
+    if kind in _MATCH_ONLY:
+        return bool(_MATCH_ONLY[kind].match(value))
     if kind == "name":
         return bool(_NAME.match(value)) and ".." not in value
-    if kind == "account":
-        return bool(_ACCOUNT.match(value))
     if kind == "path":
         return bool(_PATH.match(value)) and _components_ok(value)
     if kind == "url":
@@ -128,14 +134,6 @@ def _check_scalar(kind, value, rule):
             return "/" in value
         except ValueError:
             return False
-    if kind == "interface":
-        return bool(_INTERFACE.match(value))
-    if kind == "token":
-        return bool(_TOKEN.match(value))
-    if kind == "word":
-        return bool(_WORD.match(value))
-    if kind == "version":
-        return bool(_VERSION.match(value))
     if kind == "revision":
         return bool(_REVISION.match(value)) and ".." not in value and not value.endswith("/")
     if kind == "repo_id":
@@ -144,15 +142,11 @@ def _check_scalar(kind, value, rule):
         return kind == "text" or not value.startswith("-")
     if kind == "pattern":
         return ".." not in value.split("/") and not value.startswith("/")
-    if kind == "env_name":
-        return bool(_ENV_NAME.match(value))
     if kind == "backend":
         host, _, port = value.rpartition(":")
         return bool(host) and port.isdigit() and 0 < int(port) < 65536 and _is_host(host)
     if kind == "model_ref":
         return _check_scalar("path", value, rule) or _check_scalar("repo_id", value, rule)
-    if kind == "package":
-        return bool(_PACKAGE.match(value))
     if kind == "dnf_url":
         return _url_ok(_DNF_VARS.sub("x", value), ["http", "https", "file"])
     if kind == "location":
@@ -174,12 +168,6 @@ def _check_scalar(kind, value, rule):
             return not value.startswith("-")
         except InvalidRequirement:
             return False
-    if kind == "nginx_time":
-        return bool(_NGINX_TIME.match(value))
-    if kind == "nginx_size":
-        return bool(_NGINX_SIZE.match(value))
-    if kind == "cpu_bind":
-        return bool(_CPU_BIND.match(value))
     if kind == "apt_source":
         match = _APT_SOURCE.match(value)
         if not match or not _url_ok(match.group("uri"), ["http", "https", "file"]):
