@@ -67,8 +67,9 @@ DESCRIPTIONS = {
     "package": "a package name, optionally with a version (letters, digits and _ . + : = ~ * -)",
     "dnf_url": "a URL without spaces or quotes; $releasever, $basearch and $arch are allowed",
     "location": "an absolute path or a URL (http, https or file)",
+    "name_or_path": "one file name (letters, digits, '.', '_', '-', '@') or an absolute path",
     "hostport": "a host name or an IP address, optionally with :port",
-    "torch_matrix": "a mapping of torch minor versions ('2.11') to {x86_64: [cu126, ...], aarch64: [...], python: [lowest, highest]}",
+    "torch_matrix": "a mapping of torch minor versions ('2.11') to {x86_64: [cu126, ...], aarch64: [...], python: [lowest, highest], pypi: '12.8'}",
     "requirement": "a PEP 508 requirement such as 'ray[default]==2.60.0', or a wheel's URL or absolute path",
     "record": "a list of mappings with the documented keys",
     "count": "a whole number",
@@ -149,6 +150,8 @@ def _check_scalar(kind, value, rule):
         return _check_scalar("path", value, rule) or _check_scalar("repo_id", value, rule)
     if kind == "dnf_url":
         return _url_ok(_DNF_VARS.sub("x", value), ["http", "https", "file"])
+    if kind == "name_or_path":
+        return _check_scalar("name", value, rule) or _check_scalar("path", value, rule)
     if kind == "location":
         return _check_scalar("path", value, rule) or _url_ok(value, rule.get("schemes") or ["http", "https", "file"])
     if kind == "hostport":
@@ -281,9 +284,11 @@ def _check_torch_matrix(name, value):
         where = f"{name}[{minor!r}]"
         if not _MINOR.match(str(minor)) or not isinstance(entry, dict):
             return f"{where}: keys must be torch minor versions such as '2.11' and values mappings"
-        unknown = sorted(str(k) for k in entry if k not in ("x86_64", "aarch64", "python"))
+        unknown = sorted(str(k) for k in entry if k not in ("x86_64", "aarch64", "python", "pypi"))
         if unknown:
-            return f"{where} has unknown keys {unknown}: allowed are x86_64, aarch64, python"
+            return f"{where} has unknown keys {unknown}: allowed are x86_64, aarch64, python, pypi"
+        if "pypi" in entry and not _MINOR.match(str(entry["pypi"])):
+            return f"{where}.pypi must be the CUDA release of PyPI's build, such as '12.8'"
         for arch in ("x86_64", "aarch64"):
             variants = entry.get(arch, [])
             if not isinstance(variants, list) or not all(isinstance(v, str) and _VARIANT.match(v) for v in variants):

@@ -1,5 +1,6 @@
 """Helpers shared by the scenarios' verifiers: run ansible-playbook and read its PLAY RECAP,
 reach any host of the scenario."""
+import json
 import os
 import re
 import subprocess
@@ -26,3 +27,21 @@ def lab_host(name):
     """A testinfra host for any instance of the scenario, not only the one a test runs on
     (testinfra.get_host alone does not know Molecule's inventory)."""
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def curl(host, path, key=None, body=None, url="http://127.0.0.1:8000"):
+    """Return (status, parsed body or text) of a request made with curl inside the container."""
+    cmd = f"curl -s -o /tmp/resp -w '%{{http_code}}' --max-time 300 {url}{path}"
+    if key:
+        # -H @file keeps the key off curl's command line as well.
+        host.run_expect([0], f"umask 077; printf 'Authorization: Bearer %s\\n' '{key}' > /tmp/hdr")
+        cmd += " -H @/tmp/hdr"
+    if body is not None:
+        cmd += f" -H 'Content-Type: application/json' -d '{json.dumps(body)}'"
+    status = int(host.check_output(cmd))
+    text = host.check_output("cat /tmp/resp")
+    host.run("rm -f /tmp/hdr /tmp/resp")
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import run_playbook  # noqa: E402
+from recap import curl as lab_curl, run_playbook  # noqa: E402
 
 URL = "http://127.0.0.1:8000"
 MODEL = "tiny-qwen2"
@@ -16,21 +16,7 @@ SCENARIO = Path(__file__).resolve().parents[1]
 
 
 def curl(host, path, key=None, body=None):
-    """Return (status, parsed body) of a request made with curl inside the container."""
-    cmd = f"curl -s -o /tmp/resp -w '%{{http_code}}' --max-time 300 {URL}{path}"
-    if key:
-        # -H @file keeps the key off curl's command line as well.
-        host.run_expect([0], f"umask 077; printf 'Authorization: Bearer %s\\n' '{key}' > /tmp/hdr")
-        cmd += " -H @/tmp/hdr"
-    if body is not None:
-        cmd += f" -H 'Content-Type: application/json' -d '{json.dumps(body)}'"
-    status = int(host.check_output(cmd))
-    text = host.check_output("cat /tmp/resp")
-    host.run("rm -f /tmp/hdr /tmp/resp")
-    try:
-        return status, json.loads(text)
-    except ValueError:
-        return status, text
+    return lab_curl(host, path, key=key, body=body, url=URL)
 
 
 def wait_healthy(host, timeout=300):

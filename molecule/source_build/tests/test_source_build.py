@@ -1,0 +1,69 @@
+"""The wheel compiled on the first host, taken from the wheel store by the second, serving."""
+import json
+import os
+import re
+import sys
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import curl, lab_host, run_playbook  # noqa: E402
+
+SCENARIO = Path(__file__).resolve().parents[1]
+VENV = "/opt/inferops/vllm/current"
+KEY = "vllm-0.32.0-cpu-x86_64-py3.13-torch2.13.0"
+LOG = f"/opt/inferops/vllm/cache/logs/build-{KEY}.log"
+API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
+BUILDER, FOLLOWER = lab_host("inferops-build-1"), lab_host("inferops-build-2")
+
+
+def record(host):
+    return json.loads(host.check_output(f"cat {VENV}/.inferops-wheel.json"))
+
+
+def test_builder_compiled_the_wheel_offline_and_kept_its_log():
+    rec = record(BUILDER)
+    assert rec["origin"] == "built here" and rec["key"] == KEY
+    assert re.fullmatch(r"vllm-0\.32\.0\+cpu-cp313-cp313-linux_x86_64\.whl", rec["wheel"]), rec
+    log = BUILDER.check_output(f"cat {LOG}")
+    # oneDNN came from the Debian source package, and CMake was told not to fetch anything.
+    assert "Using oneDNN from specified source directory: /opt/inferops/vllm/cache/src/third-party/onednn" in log
+    assert "FETCHCONTENT_FULLY_DISCONNECTED=ON" in log
+    assert "build finished" in log
+    times = re.findall(r"build (?:started|finished) (\S+)", log)
+    minutes = (datetime.fromisoformat(times[1].rstrip("Z")) - datetime.fromisoformat(times[0].rstrip("Z"))).total_seconds() / 60
+    print(f"source build: {minutes:.1f} min, wheel {int(rec['size']) / 1e6:.0f} MB ({rec['wheel']})")
+
+
+def test_second_host_installed_the_stored_wheel_without_compiling():
+    rec, built = record(FOLLOWER), record(BUILDER)
+    assert rec["origin"] == "wheel store", rec
+    assert rec["sha256"] == built["sha256"]
+    # Nothing was unpacked, configured or compiled there.
+    assert not FOLLOWER.file(LOG).exists
+    assert not FOLLOWER.file("/opt/inferops/vllm/cache/src/vllm-0.32.0").exists
+    assert not FOLLOWER.file("/opt/inferops/vllm/cache/src/third-party").exists
+    assert not FOLLOWER.package("cmake").is_installed
+
+
+def test_built_vllm_imports_its_cpu_kernels():
+    for host in (BUILDER, FOLLOWER):
+        out = host.check_output(
+            f"{VENV}/bin/python -c 'import vllm, vllm._C, torch; from vllm.platforms import current_platform as p; "
+            "print(vllm.__version__, p.device_type, torch.__version__)'")
+        version, device, torch = out.split()[-3:]
+        assert version.startswith("0.32.0") and device == "cpu" and torch.startswith("2.13.0"), out
+
+
+def test_both_hosts_serve_the_tiny_model_from_the_built_wheel():
+    request = {"model": "tiny-qwen2", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
+    for host in (BUILDER, FOLLOWER):
+        assert curl(host, "/v1/models")[0] == 401
+        status, body = curl(host, "/v1/chat/completions", key=API_KEY, body=request)
+        assert status == 200, body
+        assert body["usage"]["completion_tokens"] > 0
+
+
+def test_check_mode_on_the_converged_hosts_changes_nothing():
+    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "--check", "--diff")
+    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]

@@ -1,0 +1,153 @@
+"""vLLM source builds without network access from the build: where the sdist is on an index,
+which files a Debian source package consists of, and what the built wheel needs at run time
+(vLLM's own requirement files name triton by a GitHub URL, which offline sites cannot reach)."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urljoin, urlsplit
+
+DOCUMENTATION = r"""
+name: index_sdist
+short_description: Find a project's sdist for one version on a PEP 503 index page
+description:
+  - Returns C(url) (absolute), C(filename) and C(sha256) (empty when the index gives none).
+  - Fails naming the version and the page when the index has no sdist of that version.
+version_added: "0.3.0"
+author: inferops (@inferops)
+positional: _input, page_url, project, version
+options:
+  _input:
+    description: The HTML of the project's simple page.
+    type: str
+    required: true
+  page_url:
+    description: The page's URL (relative links are resolved against it).
+    type: str
+    required: true
+  project:
+    description: The distribution name.
+    type: str
+    required: true
+  version:
+    description: The exact version.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+sdist: "{{ page.content | inferops.inference.index_sdist(page.url, 'vllm', '0.32.0') }}"
+files: "{{ dsc.content | b64decode | inferops.inference.dsc_files }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The sdist (index_sdist), the files of a .dsc (dsc_files), requirement lines
+    (runtime_requirements), or the wheel cache key (wheel_cache_key).
+  type: raw
+"""
+
+_HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+class SourceBuildError(ValueError):
+    """The input does not describe what the build needs; the message says what is missing."""
+
+
+def _normalise(name):
+    return re.sub(r"[-_.]+", "-", str(name)).lower()
+
+
+def index_sdist(content, page_url, project, version):
+    """The sdist of project==version linked from a PEP 503 page."""
+    for href in _HREF.findall(str(content or "")):
+        url, _, fragment = html.unescape(href).partition("#")
+        filename = urlsplit(url).path.rsplit("/", 1)[-1]
+        stem = next((filename[: -len(ext)] for ext in (".tar.gz", ".zip") if filename.endswith(ext)), None)
+        if stem is None:
+            continue
+        name, _, found = stem.rpartition("-")
+        if _normalise(name) != _normalise(project) or found != str(version):
+            continue
+        sha = fragment.split("=", 1)[1] if fragment.startswith("sha256=") else ""
+        return {"url": urljoin(str(page_url), url), "filename": filename, "sha256": sha}
+    raise SourceBuildError(
+        f"{page_url} lists no sdist of {project} {version}: check vllm_install_version and vllm_install_index_url, "
+        "or set vllm_install_source_url")
+
+
+def dsc_files(content):
+    """The files of a Debian source package (its .dsc), with their sha256 and size."""
+    files, section = [], None
+    for line in str(content or "").splitlines():
+        if line.startswith("-----BEGIN PGP SIGNATURE"):
+            break
+        if line and not line[0].isspace():
+            section = line.split(":", 1)[0]
+            continue
+        if section == "Checksums-Sha256" and line.strip():
+            parts = line.split()
+            if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{64}", parts[0]) or "/" in parts[2]:
+                raise SourceBuildError(f"malformed Checksums-Sha256 line in the .dsc: {line.strip()!r}")
+            files.append({"name": parts[2], "sha256": parts[0], "size": int(parts[1])})
+    if not files:
+        raise SourceBuildError("the .dsc lists no files under Checksums-Sha256: is it a Debian source package?")
+    return files
+
+
+def _requirement_name(line):
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return _normalise(match.group(1)) if match else ""
+
+
+def runtime_requirements(files, device, drop=()):
+    """Requirement lines of requirements/<device>.txt with its -r includes, for a built wheel.
+
+    files: {file name: text} of the sdist's requirements/ folder. Requirements given by URL
+    (name @ https://...) are left out: offline sites cannot reach them, and the wheel runs
+    without them (triton-cpu is optional on CPU). Names in drop (torch: the role pins it
+    itself) are left out too. Comments and pip options other than -r are dropped.
+    """
+    files = dict(files or {})
+    dropped = {_normalise(name) for name in drop}
+    out, seen = [], set()
+
+    def walk(name):
+        if name in seen:
+            return
+        if name not in files:
+            raise SourceBuildError(f"requirements/{name} is missing from the source")
+        seen.add(name)
+        for raw in str(files[name]).splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith(("-r ", "--requirement ")):
+                walk(line.split(None, 1)[1].strip())
+                continue
+            if line.startswith("-"):
+                continue
+            if "@" in line.split(";", 1)[0] or _requirement_name(line) in dropped:
+                continue
+            if line not in out:
+                out.append(line)
+
+    walk(f"{device}.txt")
+    return out
+
+
+def wheel_cache_key(version, device, arch, python, torch):
+    """The folder a built wheel is cached under: one per (vLLM, device, arch, Python, torch)."""
+    torch_part = re.sub(r"[^A-Za-z0-9.+-]", "", str(torch or "pinned").replace("torch==", "")) or "pinned"
+    return f"vllm-{version}-{device}-{arch}-py{python}-torch{torch_part}"
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "index_sdist": index_sdist,
+            "dsc_files": dsc_files,
+            "runtime_requirements": runtime_requirements,
+            "wheel_cache_key": wheel_cache_key,
+        }
