@@ -39,6 +39,14 @@ TORCH_MATRIX = {
 }
 
 
+# The CUDA release of PyPI's own torch wheel for Linux x86_64, per torch minor (read from the
+# wheels' nvidia-cuda-runtime requirements). On aarch64, PyPI's torch up to 2.9 is a CPU build.
+# Sites that cannot reach download.pytorch.org (or a mirror of it) install these.
+PYPI_TORCH_CUDA = {
+    "2.5": "12.4", "2.6": "12.4", "2.7": "12.6", "2.8": "12.8", "2.9": "12.8", "2.10": "12.8", "2.13": "13.0",
+}
+
+
 class TorchSelectError(ValueError):
     """No torch wheel fits the request; the message says why and what would."""
 
@@ -68,18 +76,43 @@ def _driver_supports(driver, variant, minor_version_compat):
     return need is not None and _ver(driver) >= _ver(need), need
 
 
+def _select_pypi(driver_version, torch_version, minor, arch, cuda, minor_version_compat, pypi_cuda):
+    """PyPI's build: one CUDA release per torch version, checked against the driver like any other."""
+    if arch != "x86_64" or minor not in pypi_cuda:
+        raise TorchSelectError(
+            f"PyPI's CUDA build of torch {minor} for {arch} is not known to this selection: use "
+            "gpu_facts_torch_source: pytorch, or add it to gpu_facts_torch_matrix as {'" + minor + "': {pypi: '12.8'}}")
+    carried = pypi_cuda[minor]
+    if cuda and str(cuda) != carried:
+        raise TorchSelectError(f"PyPI's torch {minor} is a CUDA {carried} build, not {cuda}: unset gpu_facts_cuda "
+                               "or use gpu_facts_torch_source: pytorch")
+    variant = "cu" + carried.replace(".", "")
+    ok, need = _driver_supports(driver_version, variant, minor_version_compat)
+    if not ok:
+        raise TorchSelectError(
+            f"PyPI's torch {minor} is a CUDA {carried} build, which needs NVIDIA driver >= {need}; the target driver is "
+            f"{driver_version}: upgrade the driver, or choose an older torch (and the vLLM release that pins it)")
+    return {"variant": "pypi", "cuda": carried, "torch_version": str(torch_version).split("+")[0], "index_url": "",
+            "reason": f"PyPI's torch {minor} (CUDA {carried}); driver {driver_version} supports it"}
+
+
 def torch_select(driver_version, torch_version, arch="x86_64", python_version="3.11", cuda=None,
-                 index_base="https://download.pytorch.org/whl", minor_version_compat=False, matrix=None):
-    """Return {variant, cuda, torch_version, index_url, reason} or raise TorchSelectError."""
+                 index_base="https://download.pytorch.org/whl", minor_version_compat=False, matrix=None,
+                 source="pytorch"):
+    """Return {variant, cuda, torch_version, index_url, reason} or raise TorchSelectError.
+
+    source: pytorch (a CUDA variant from PyTorch's index, the newest the driver supports) or
+    pypi (PyPI's own build, variant "pypi", whose one CUDA release must suit the driver).
+    """
     table = dict(TORCH_MATRIX)
     table.update(matrix or {})
     arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(str(arch), str(arch))
     minor = _minor(torch_version)
-    if minor not in table:
+    if minor not in table and not (source == "pypi" and minor in PYPI_TORCH_CUDA):
         raise TorchSelectError(
             f"torch {torch_version} is not in the variant table ({', '.join(sorted(table, key=_ver))}): add it with "
             "gpu_facts_torch_matrix, or set vllm_install_torch_variant yourself")
-    entry = table[minor]
+    entry = table.get(minor, {})
     low, high = entry.get("python", ["3.0", "9.99"])
     if not _ver(low) <= _ver(python_version)[:2] <= _ver(high):
         raise TorchSelectError(f"torch {minor} supports Python {low} to {high}; this host has {python_version}")
@@ -99,6 +132,12 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
         return result("cpu", "no NVIDIA driver: CPU build" if not driver_version else "CPU build requested")
     if not driver_version:
         raise TorchSelectError(f"CUDA {cuda} requested but no NVIDIA driver was found: install the driver first")
+    if source == "pypi":
+        pypi_cuda = dict(PYPI_TORCH_CUDA)
+        pypi_cuda.update({k: v["pypi"] for k, v in (matrix or {}).items() if isinstance(v, dict) and v.get("pypi")})
+        return _select_pypi(driver_version, torch_version, minor, arch, cuda, minor_version_compat, pypi_cuda)
+    if source != "pytorch":
+        raise TorchSelectError(f"gpu_facts_torch_source must be pytorch or pypi, not {source!r}")
 
     variants = entry.get(arch, [])
     if not variants:

@@ -82,3 +82,37 @@ def test_cuda_min_driver_unknown_major():
     assert cuda_min_driver("12.8") == "525.60.13"
     with pytest.raises(TorchSelectError, match="unknown major"):
         cuda_min_driver("10.2")
+
+
+# PyPI's own builds (the lab's only CUDA torch): one CUDA release each, checked like the rest.
+@pytest.mark.parametrize("driver,torch,cuda", [
+    ("550.90.12", "2.6.0", "12.4"),   # seed 004's H800 driver
+    ("570.124.06", "2.8.0", "12.8"),
+    ("580.65.06", "2.13.0", "13.0"),
+])
+def test_pypi_build_carries_one_cuda_release(driver, torch, cuda):
+    got = torch_select(driver, torch, "x86_64", "3.11", source="pypi")
+    assert got == {"variant": "pypi", "cuda": cuda, "torch_version": torch, "index_url": "",
+                   "reason": f"PyPI's torch {torch.rsplit('.', 1)[0]} (CUDA {cuda}); driver {driver} supports it"}
+
+
+@pytest.mark.parametrize("driver,torch,message", [
+    ("535.54.03", "2.6.0", "CUDA 12.4 build, which needs NVIDIA driver >= 550.54.14; the target driver is 535.54.03"),
+    ("550.90.12", "2.8.0", "CUDA 12.8 build, which needs NVIDIA driver >= 570.26"),
+    ("550.90.12", "2.4.0", "torch 2.4.0 is not in the variant table"),
+])
+def test_pypi_build_too_new_for_the_driver_is_refused(driver, torch, message):
+    with pytest.raises(TorchSelectError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        torch_select(driver, torch, "x86_64", "3.11", source="pypi")
+
+
+def test_pypi_selection_honours_compat_and_matrix_and_refuses_other_sources():
+    assert torch_select("550.90.12", "2.8.0", "x86_64", "3.11", source="pypi", minor_version_compat=True)["cuda"] == "12.8"
+    assert torch_select("600.1", "2.14.0", "x86_64", "3.12", source="pypi",
+                        matrix={"2.14": {"x86_64": ["cu130"], "pypi": "13.0"}})["cuda"] == "13.0"
+    with pytest.raises(TorchSelectError, match="12.8 build, not 12.6"):
+        torch_select("570.124.06", "2.8.0", "x86_64", "3.11", source="pypi", cuda="12.6")
+    with pytest.raises(TorchSelectError, match="aarch64"):
+        torch_select("570.124.06", "2.8.0", "aarch64", "3.11", source="pypi")
+    with pytest.raises(TorchSelectError, match="pytorch or pypi"):
+        torch_select("570.124.06", "2.8.0", "x86_64", "3.11", source="conda")

@@ -1,6 +1,7 @@
 """GPU host steps that can run in a container, checked on the converged lab host."""
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
 from recap import run_playbook  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
+PROFILE = SCENARIO.parents[1] / "inventories" / "prod" / "group_vars" / "gpu_h800x8.yml"
+VENV = "/opt/inferops/vllm/current"
 
 
 def test_nvcc_compiles_cuda_code(host):
@@ -65,4 +68,59 @@ def test_cuda_newer_than_the_driver_fails_before_any_change():
     out, recap = run_playbook(str(SCENARIO / "converge.yml"), "-e", "cuda_toolkit_source=cuda_repo",
                               "-e", "cuda_toolkit_version=13.0", expect_ok=False)
     assert "CUDA 13.0 needs NVIDIA driver >= 580.65.06; this host has 535.261.03" in out, out[-3000:]
+    assert recap and all(r["changed"] == 0 for r in recap.values()), out[-3000:]
+
+
+def _yaml(path):
+    import yaml
+    return yaml.safe_load(Path(path).read_text())
+
+
+def test_cuda_vllm_and_the_chosen_torch_import_without_a_gpu(host):
+    out = host.check_output(
+        f"{VENV}/bin/python -c 'import json, torch, vllm; "
+        "print(json.dumps([vllm.__version__, torch.__version__, torch.version.cuda, torch.cuda.is_available()]))'")
+    vllm, torch, cuda, available = json.loads(out.splitlines()[-1])
+    # gpu_facts chose PyPI's torch 2.6.0 for the declared driver 550.90.12: a CUDA 12.4 build.
+    assert vllm == "0.8.5.post1" and torch == "2.6.0+cu124" and cuda == "12.4" and available is False
+    assert host.file("/opt/inferops/vllm/venvs/0.8.5.post1-pypi").is_directory
+    size = host.check_output("du -sm /opt/inferops/vllm/venvs/0.8.5.post1-pypi | cut -f1")
+    print(f"GPU venv: {int(size) / 1024:.1f} GiB (vLLM 0.8.5.post1, torch 2.6.0+cu124 and NVIDIA's CUDA 12.4 wheels)")
+
+
+def test_unit_carries_the_h800x8_profile():
+    converge = _yaml(SCENARIO / "converge.yml")[0]["vars"]
+    profile = _yaml(PROFILE)
+    served = {k: v for k, v in profile.items() if k.startswith("vllm_service_") and k != "vllm_service_served_model_name"}
+    # The scenario's flags are the profile's, not a copy that drifted.
+    assert {k: converge[k] for k in served} == served
+    assert converge["vllm_install_version"] == profile["vllm_install_version"]
+    assert converge["gpu_facts_torch_version"] == profile["gpu_facts_torch_version"]
+
+
+def test_unit_flags(host):
+    line = next(l for l in host.file("/etc/systemd/system/vllm.service").content_string.splitlines()
+                if l.startswith("ExecStart="))
+    args = shlex.split(line.split("=", 1)[1])
+    pairs = {args[i]: args[i + 1] for i in range(len(args) - 1)}
+    assert pairs["--tensor-parallel-size"] == "8"
+    assert pairs["--max-model-len"] == "8192" and pairs["--quantization"] == "awq_marlin"
+    assert pairs["--gpu-memory-utilization"] == "0.92" and pairs["--max-num-seqs"] == "32"
+    assert pairs["--reasoning-parser"] == "deepseek_r1"
+    for flag in ("--enable-prefix-caching", "--trust-remote-code", "--enable-reasoning"):
+        assert flag in args, args
+
+
+def test_service_is_enabled_for_boot_but_not_started(host):
+    service = host.service("vllm")
+    assert service.is_enabled
+    assert not service.is_running
+    assert host.run("systemctl is-active vllm").stdout.strip() == "inactive"
+
+
+def test_target_driver_too_old_for_the_chosen_cuda_is_refused_before_any_change():
+    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "-e", "gpu_facts_target_driver=535.104.05",
+                              expect_ok=False)
+    assert "PyPI's torch 2.6 is a CUDA 12.4 build, which needs NVIDIA driver >= 550.54.14; " \
+           "the target driver is 535.104.05" in out, out[-3000:]
     assert recap and all(r["changed"] == 0 for r in recap.values()), out[-3000:]
