@@ -11,6 +11,9 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export LAB_DIR := $(CURDIR)/.lab
 SCENARIOS ?= os_packages hostile model cpu_node gpu_node cluster gateway
+# Too long for CI's hour on 2 cores: a real vLLM source build (about 40 minutes cold), an arm64
+# host under qemu-user (about 35 minutes cold). Run with `make test-long`.
+LONG_SCENARIOS ?= source_build arm64_cpu_node
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,6 +39,12 @@ lab: venv collection-link ## start Docker if needed and build the lab images
 	tests/lab/build-image.sh bullseye
 	tests/lab/prepare.sh
 
+lab-long: lab ## also the lab of the long scenarios: Debian 13 and arm64 images, qemu-user
+	tests/lab/build-image.sh trixie
+	tests/lab/build-image.sh bookworm arm64
+	tests/lab/kunpeng-cpuinfo.sh .lab/kunpeng920-cpuinfo
+	mkdir -p .lab/ccache .lab/uv-cache-trixie .lab/uv-cache-arm64
+
 lint: venv collection-link ## yamllint + ansible-lint (production profile)
 	yamllint -s .
 	ansible-lint --offline
@@ -56,6 +65,9 @@ galaxy: lab ## build the collection, install the tarball, run a playbook by FQCN
 
 test: lint unit molecule galaxy ## everything CI runs
 
+test-long: lab-long ## the long scenarios (LONG_SCENARIOS): source build, arm64 host
+	$(MAKE) molecule SCENARIOS="$(LONG_SCENARIOS)"
+
 bench: lab ## benchmark cpu_node: fresh converge by phase, and the re-run
 	python tests/bench/converge_bench.py
 
@@ -68,4 +80,4 @@ demo: lab ## provision a local lab container as an inference host
 clean: ## remove lab containers (images and venv are kept)
 	-docker rm -f $$(docker ps -aq --filter label=inferops-lab) 2>/dev/null
 
-.PHONY: help venv collection-link lab lint unit molecule galaxy test bench bench-model demo clean
+.PHONY: help venv collection-link lab lab-long lint unit molecule galaxy test test-long bench bench-model demo clean
