@@ -27,6 +27,9 @@ _VALUE_OPTIONS = (
     ("reasoning_parser", "--reasoning-parser"),
     ("shutdown_timeout", "--shutdown-timeout"),
 )
+# Options older vLLM releases reject ("unrecognized arguments"): the first release with each.
+# Given the installed version, the command line leaves them out for older ones.
+_SINCE = {"shutdown_timeout": (0, 18)}
 _SWITCHES = (
     ("enforce_eager", "--enforce-eager"),
     ("trust_remote_code", "--trust-remote-code"),
@@ -54,7 +57,14 @@ def _fmt(value):
     return str(value)
 
 
-def vllm_serve_args(options):
+def _release(version):
+    parts = re.match(r"(\d+)\.(\d+)", str(version or ""))
+    return (int(parts.group(1)), int(parts.group(2))) if parts else None
+
+
+def vllm_serve_args(options, vllm_version=""):
+    """The server's argument list. vllm_version (the installed release; empty: the newest)
+    leaves out options that release does not know."""
     if not isinstance(options, dict):
         raise VllmArgsError("vllm_serve_args expects a dict of options")
     unknown = sorted(set(options) - _KNOWN)
@@ -63,10 +73,11 @@ def vllm_serve_args(options):
     if _is_unset(options.get("model")):
         raise VllmArgsError("the model (a local path or a Hugging Face repo id) is required")
 
+    release = _release(vllm_version)
     args = []
     for key, flag in _VALUE_OPTIONS:
         value = options.get(key)
-        if _is_unset(value):
+        if _is_unset(value) or (release and release < _SINCE.get(key, (0, 0))):
             continue
         args += [flag, _fmt(value)]
     for key, flag in _SWITCHES:

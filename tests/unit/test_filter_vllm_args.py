@@ -122,3 +122,12 @@ def test_control_characters_never_reach_a_unit(value):
         systemd_env_assignment("A", value)
     with pytest.raises(VllmArgsError, match="control character"):
         env_file_quote(value)
+
+
+def test_options_an_older_vllm_rejects_are_left_out_for_it():
+    options = {"model": "/m", "shutdown_timeout": 30}
+    assert "--shutdown-timeout" in vllm_serve_args(options)
+    assert "--shutdown-timeout" in vllm_serve_args(options, "0.18.0")
+    assert "--shutdown-timeout" in vllm_serve_args(options, "0.32.0+cpu")
+    assert "--shutdown-timeout" not in vllm_serve_args(options, "0.13.0")
+    assert "--shutdown-timeout" not in vllm_serve_args(options, "0.8.5.post1")

@@ -99,9 +99,9 @@ def test_unit_carries_the_h800x8_profile():
 
 
 def test_unit_flags(host):
-    line = next(l for l in host.file("/etc/systemd/system/vllm.service").content_string.splitlines()
-                if l.startswith("ExecStart="))
-    args = shlex.split(line.split("=", 1)[1])
+    # The command line as systemd parsed it from the unit.
+    shown = host.check_output("systemctl show vllm -p ExecStart --value")
+    args = shlex.split(shown.split("argv[]=", 1)[1].split(" ;", 1)[0])
     pairs = {args[i]: args[i + 1] for i in range(len(args) - 1)}
     assert pairs["--tensor-parallel-size"] == "8"
     assert pairs["--max-model-len"] == "8192" and pairs["--quantization"] == "awq_marlin"
