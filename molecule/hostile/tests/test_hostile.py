@@ -61,6 +61,11 @@ CASES = [
     ("gpu_node.yml", GPU, {"nvidia_driver_version": "550.90.12; reboot"}, "nvidia_driver_version"),
     ("gpu_node.yml", GPU, {"cuda_toolkit_version": "11.8\n"}, "cuda_toolkit_version"),
     ("gpu_node.yml", GPU, {"gpu_facts_torch_index_base": "ftp://x/"}, "gpu_facts_torch_index_base"),
+    # Source builds: an offline build without oneDNN's sources, and Debian 12's g++ 12.2 (the
+    # fresh host has no g++ yet: the one its release installs counts).
+    ("cpu_node.yml", CPU, {"vllm_install_method": "source"}, "vllm_install_source_onednn"),
+    ("cpu_node.yml", CPU, {"vllm_install_method": "source", "vllm_install_source_onednn": "http://x/onednn.dsc"},
+     "its distribution installs g++ 12.2"),
     # gateway
     ("gateway.yml", {}, {"gateway_api_keys": ['k" 1; "Bearer x']}, "gateway_api_keys"),
     ("gateway.yml", {}, {"gateway_backends": ["10.0.0.5:70000"]}, "gateway_backends"),
