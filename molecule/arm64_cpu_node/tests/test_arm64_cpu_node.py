@@ -4,10 +4,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import curl  # noqa: E402
+from recap import curl, run_playbook  # noqa: E402
 
 API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
 VENV = "/opt/inferops/vllm/current"
+SCENARIO = Path(__file__).resolve().parents[1]
 
 
 def test_host_is_aarch64_and_looks_like_a_kunpeng_920(host):
@@ -20,7 +21,7 @@ def test_prebuilt_aarch64_wheel_and_cpu_torch_from_pypi(host):
         f"{VENV}/bin/python -c 'import vllm, torch, platform; "
         "print(vllm.__version__, torch.__version__, torch.version.cuda, platform.machine())'")
     vllm, torch, cuda, machine = out.split()[-4:]
-    assert vllm.startswith("0.13.0") and torch == "2.9.1" and cuda == "None" and machine == "aarch64", out
+    assert vllm.startswith("0.13.0") and torch == "2.9.1+cpu" and cuda == "None" and machine == "aarch64", out
     assert host.file("/opt/inferops/vllm/venvs/0.13.0-pypi/.inferops-install.json").exists
 
 
@@ -41,3 +42,8 @@ def test_serves_with_the_key_and_refuses_without(host):
     status, body = curl(host, "/v1/chat/completions", key=API_KEY, body=request)
     assert status == 200, body
     assert body["usage"]["completion_tokens"] > 0
+
+
+def test_check_mode_on_the_converged_host_changes_nothing():
+    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "--check", "--diff")
+    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
