@@ -4,6 +4,7 @@ which files a Debian source package consists of, and what the built wheel needs 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from urllib.parse import urljoin, urlsplit
@@ -137,10 +138,15 @@ def runtime_requirements(files, device, drop=()):
     return out
 
 
-def wheel_cache_key(version, device, arch, python, torch):
-    """The folder a built wheel is cached under: one per (vLLM, device, arch, Python, torch)."""
+def wheel_cache_key(version, device, arch, python, torch, patches=()):
+    """The folder a built wheel is cached under: one per (vLLM, device, arch, Python, torch,
+    patches applied to vLLM's source)."""
     torch_part = re.sub(r"[^A-Za-z0-9.+-]", "", str(torch or "pinned").replace("torch==", "")) or "pinned"
-    return f"vllm-{version}-{device}-{arch}-py{python}-torch{torch_part}"
+    key = f"vllm-{version}-{device}-{arch}-py{python}-torch{torch_part}"
+    names = [str(p).rsplit("/", 1)[-1] for p in patches or ()]
+    if names:
+        key += "-patched-" + hashlib.sha256("\n".join(names).encode()).hexdigest()[:8]
+    return key
 
 
 class FilterModule:

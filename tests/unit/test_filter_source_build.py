@@ -91,3 +91,11 @@ def test_wheel_cache_key_separates_what_changes_the_abi():
     assert key == "vllm-0.32.0-cpu-x86_64-py3.13-torch2.13.0"
     assert wheel_cache_key("0.32.0", "cpu", "aarch64", "3.13", "") == "vllm-0.32.0-cpu-aarch64-py3.13-torchpinned"
     assert wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0+cpu") != key
+
+
+def test_patched_builds_have_their_own_key():
+    plain = wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0")
+    patched = wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0", ["/x/fix-a.patch"])
+    assert patched.startswith(plain + "-patched-") and len(patched) == len(plain) + 17
+    assert patched == wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0", ["/y/fix-a.patch"])
+    assert patched != wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0", ["/x/fix-b.patch"])

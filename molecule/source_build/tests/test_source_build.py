@@ -11,7 +11,7 @@ from recap import curl, lab_host, run_playbook  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 VENV = "/opt/inferops/vllm/current"
-KEY = "vllm-0.32.0-cpu-x86_64-py3.13-torch2.13.0"
+KEY = "vllm-0.32.0-cpu-x86_64-py3.13-torch2.13.0-patched-8a51fce2"
 LOG = f"/opt/inferops/vllm/cache/logs/build-{KEY}.log"
 API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
 BUILDER, FOLLOWER = lab_host("inferops-build-1"), lab_host("inferops-build-2")
