@@ -78,6 +78,38 @@ def index_sdist(content, page_url, project, version):
         "or set vllm_install_source_url")
 
 
+def _wheel_fits(filename, project, version, arch, python):
+    """A wheel file name (PEP 427) of project==version that installs on this arch and CPython."""
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6) or _normalise(parts[0]) != _normalise(project) or parts[1] != str(version):
+        return False
+    py_tags, abi_tags, plat_tags = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
+    if not any(p == "any" or p.endswith("_" + arch) for p in plat_tags):
+        return False
+    major, minor = (int(x) for x in str(python).split(".")[:2])
+    for tag in py_tags:
+        if tag in ("py3", f"py{major}"):
+            return True
+        if tag.startswith("cp") and tag[2:].isdigit():
+            wanted = int(tag[3:]) if len(tag) > 3 else 0
+            # abi3 wheels run on their CPython and every later one; others on theirs only.
+            if "abi3" in abi_tags and int(tag[2]) == major and minor >= wanted:
+                return True
+            if tag == f"cp{major}{minor}":
+                return True
+    return False
+
+
+def index_wheel_fits(contents, project, version, arch, python):
+    """True when any of the PEP 503 pages lists a wheel of project==version for this host."""
+    for content in contents or []:
+        for href in _HREF.findall(str(content or "")):
+            filename = urlsplit(html.unescape(href).partition("#")[0]).path.rsplit("/", 1)[-1]
+            if filename.endswith(".whl") and _wheel_fits(filename.replace("%2B", "+"), project, version, arch, python):
+                return True
+    return False
+
+
 def dsc_files(content):
     """The files of a Debian source package (its .dsc), with their sha256 and size."""
     files, section = [], None
@@ -153,6 +185,7 @@ class FilterModule:
     def filters(self):
         return {
             "index_sdist": index_sdist,
+            "index_wheel_fits": index_wheel_fits,
             "dsc_files": dsc_files,
             "runtime_requirements": runtime_requirements,
             "wheel_cache_key": wheel_cache_key,

