@@ -45,3 +45,20 @@ def curl(host, path, key=None, body=None, url="http://127.0.0.1:8000"):
         return status, json.loads(text)
     except ValueError:
         return status, text
+
+
+CHAT = {"model": "tiny-qwen2", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
+
+
+def assert_serves_tiny_model(host, key):
+    """The lab's tiny model answers a chat completion with the key and lists nothing without it."""
+    assert curl(host, "/v1/models")[0] == 401
+    status, body = curl(host, "/v1/chat/completions", key=key, body=CHAT)
+    assert status == 200, body
+    assert body["usage"]["completion_tokens"] > 0
+
+
+def assert_check_mode_changes_nothing(playbook):
+    """A --check --diff run of the playbook on converged hosts reports no change and no failure."""
+    out, recap = run_playbook(str(playbook), "--check", "--diff")
+    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import curl, run_playbook  # noqa: E402
+from recap import assert_check_mode_changes_nothing, assert_serves_tiny_model, curl  # noqa: E402
 
 API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
 VENV = "/opt/inferops/vllm/current"
@@ -37,13 +37,8 @@ def test_unit_preloads_tcmalloc_and_binds_openmp(host):
 
 def test_serves_with_the_key_and_refuses_without(host):
     assert curl(host, "/health")[0] == 200
-    assert curl(host, "/v1/models")[0] == 401
-    request = {"model": "tiny-qwen2", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
-    status, body = curl(host, "/v1/chat/completions", key=API_KEY, body=request)
-    assert status == 200, body
-    assert body["usage"]["completion_tokens"] > 0
+    assert_serves_tiny_model(host, API_KEY)
 
 
 def test_check_mode_on_the_converged_host_changes_nothing():
-    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "--check", "--diff")
-    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
+    assert_check_mode_changes_nothing(SCENARIO / "converge.yml")

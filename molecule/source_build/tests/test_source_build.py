@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import curl, lab_host, run_playbook  # noqa: E402
+from recap import assert_check_mode_changes_nothing, assert_serves_tiny_model, lab_host  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1]
 VENV = "/opt/inferops/vllm/current"
@@ -57,14 +57,9 @@ def test_built_vllm_imports_its_cpu_kernels():
 
 
 def test_both_hosts_serve_the_tiny_model_from_the_built_wheel():
-    request = {"model": "tiny-qwen2", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
     for host in (BUILDER, FOLLOWER):
-        assert curl(host, "/v1/models")[0] == 401
-        status, body = curl(host, "/v1/chat/completions", key=API_KEY, body=request)
-        assert status == 200, body
-        assert body["usage"]["completion_tokens"] > 0
+        assert_serves_tiny_model(host, API_KEY)
 
 
 def test_check_mode_on_the_converged_hosts_changes_nothing():
-    out, recap = run_playbook(str(SCENARIO / "converge.yml"), "--check", "--diff")
-    assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
+    assert_check_mode_changes_nothing(SCENARIO / "converge.yml")
