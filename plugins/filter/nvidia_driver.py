@@ -38,10 +38,10 @@ def nvidia_driver_plan(distribution, major, source, branch, open_modules=True, v
     """
     branch = int(branch)
     version = str(version or "")
-    if version and int(version.split(".")[0]) != branch:
+    if version and int(version.split(".", maxsplit=1)[0]) != branch:
         raise NvidiaDriverError(f"nvidia_driver_version {version} is not of nvidia_driver_branch {branch}")
     suffix = "-open" if open_modules else ""
-    major = int(str(major).split(".")[0])
+    major = int(str(major).split(".", maxsplit=1)[0])
     headers = f"linux-headers-{kernel}" if kernel else "linux-headers-generic"
 
     if distribution == "Debian" and source == "distro":

@@ -4,34 +4,6 @@ the host was changed, or worse, make one service answer for another."""
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-name: port_clashes
-short_description: Find settings that claim the same TCP port on one host
-description:
-  - Takes a mapping of setting name to a port or to a [first, last] range (or a list of such
-    mappings, merged) and returns one sentence for each pair of settings whose ports overlap.
-    An empty list means no clash.
-version_added: "0.2.0"
-author: inferops (@inferops)
-positional: _input
-options:
-  _input:
-    description: Setting name to port (int) or inclusive range ([first, last]), or a list of such mappings.
-    type: raw
-    required: true
-"""
-
-EXAMPLES = r"""
-clashes: "{{ {'vllm_service_port': 8000, 'ray_cluster_gcs_port': 8000} | inferops.inference.port_clashes }}"
-"""
-
-RETURN = r"""
-_value:
-  description: One sentence per clash, naming both settings.
-  type: list
-  elements: str
-"""
-
 
 def _span(value):
     if isinstance(value, (list, tuple)):

@@ -9,45 +9,6 @@ import html
 import re
 from urllib.parse import urljoin, urlsplit
 
-DOCUMENTATION = r"""
-name: index_sdist
-short_description: Find a project's sdist for one version on a PEP 503 index page
-description:
-  - Returns C(url) (absolute), C(filename) and C(sha256) (empty when the index gives none).
-  - Fails naming the version and the page when the index has no sdist of that version.
-version_added: "0.3.0"
-author: inferops (@inferops)
-positional: _input, page_url, project, version
-options:
-  _input:
-    description: The HTML of the project's simple page.
-    type: str
-    required: true
-  page_url:
-    description: The page's URL (relative links are resolved against it).
-    type: str
-    required: true
-  project:
-    description: The distribution name.
-    type: str
-    required: true
-  version:
-    description: The exact version.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-sdist: "{{ page.content | inferops.inference.index_sdist(page.url, 'vllm', '0.32.0') }}"
-files: "{{ dsc.content | b64decode | inferops.inference.dsc_files }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The sdist (index_sdist), the files of a .dsc (dsc_files), requirement lines
-    (runtime_requirements), or the wheel cache key (wheel_cache_key).
-  type: raw
-"""
 
 _HREF = re.compile(r"""<a\s[^>]*href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
@@ -63,12 +24,12 @@ def _normalise(name):
 def index_sdist(content, page_url, project, version):
     """The sdist of project==version linked from a PEP 503 page."""
     for href in _HREF.findall(str(content or "")):
-        url, _, fragment = html.unescape(href).partition("#")
+        url, fragment = html.unescape(href).partition("#")[::2]
         filename = urlsplit(url).path.rsplit("/", 1)[-1]
         stem = next((filename[: -len(ext)] for ext in (".tar.gz", ".zip") if filename.endswith(ext)), None)
         if stem is None:
             continue
-        name, _, found = stem.rpartition("-")
+        name, found = stem.rpartition("-")[::2]
         if _normalise(name) != _normalise(project) or found != str(version):
             continue
         sha = fragment.split("=", 1)[1] if fragment.startswith("sha256=") else ""

@@ -40,7 +40,7 @@ _TRI_STATE = (("enable_prefix_caching", "--enable-prefix-caching", "--no-enable-
 _SECRET_OPTIONS = ("api-key", "hf-token")
 _SECRET_PREFIXES = ("api-k", "hf-t")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_KNOWN = {k for k, _ in _VALUE_OPTIONS} | {k for k, _ in _SWITCHES} | {k for k, _, _ in _TRI_STATE} | {"extra_args"}
+_KNOWN = {opt[0] for opt in _VALUE_OPTIONS} | {opt[0] for opt in _SWITCHES} | {opt[0] for opt in _TRI_STATE} | {"extra_args"}
 
 
 class VllmArgsError(ValueError):

@@ -13,6 +13,8 @@ description:
   - Runs on the controller only; nothing is executed on the host.
 version_added: "0.2.0"
 author: inferops (@inferops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   inputs:
     description:

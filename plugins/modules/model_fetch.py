@@ -10,7 +10,9 @@ description:
   - The copy counts as complete only after every file matched its size and hash; then
     C(.inferops-model.json) is written. Re-runs with a complete copy of the same revision change nothing.
 version_added: "0.1.0"
-author: inferops maintainers
+author: inferops maintainers (@inferops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   spec:
     description: The request (source, repo, revision, endpoint, dir, patterns, url/sha256, peer_url, token).
@@ -40,6 +42,10 @@ attributes:
   check_mode:
     support: partial
     details: Reports whether a complete copy is recorded; does not contact the source.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -13,7 +13,9 @@ description:
     driver not loaded yet), the fact says C(present=false) and the module does not fail.
   - Read-only; runs the same in check mode.
 version_added: "0.1.0"
-author: inferops maintainers
+author: inferops maintainers (@inferops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   nvidia_smi:
     description: Name or path of nvidia-smi.
@@ -31,6 +33,10 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
 """
 
 EXAMPLES = r"""

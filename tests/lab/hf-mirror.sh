@@ -47,7 +47,7 @@ while left > 0:
 PY
     make_repo "$2" "$src" ;;
   stop)
-    [ -f "$lab/hf-mirror.pid" ] && kill "$(cat "$lab/hf-mirror.pid")" 2>/dev/null || true
+    if [ -f "$lab/hf-mirror.pid" ]; then kill "$(cat "$lab/hf-mirror.pid")" 2>/dev/null || true; fi
     rm -f "$lab/hf-mirror.pid" ;;
   start)
     if [ ! -x "$venv/bin/olah-cli" ]; then

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """A bounded client load for the gateway tests: sends chat completions one after another
 through the gateway until a stop file appears, the request budget is spent or the time is up,
 and writes {sent, ok, failed, errors, stopped_by, max_gap_s, seconds} as JSON. Runs inside
@@ -76,7 +76,7 @@ def main():
                     json.dump(counts, handle)
                 os.replace(result + ".tmp", result)
 
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    threads = [threading.Thread(target=worker) for dummy in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:

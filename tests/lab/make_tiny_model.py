@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write a tiny, real Hugging Face model directory that vLLM can serve on a CPU.
 
 Qwen2 architecture, 2 layers, hidden 128, 2 attention heads, 1 KV head (head_dim 64: the CPU

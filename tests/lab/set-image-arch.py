@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Relabel a local Docker image's architecture (docker import ignores --platform on 20.10):
 docker save, set architecture/variant in the image config, docker load under the same tag."""
 import hashlib

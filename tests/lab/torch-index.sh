@@ -15,7 +15,7 @@ bridge_ip() { ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d
 case "${1:-start}" in
   url) echo "http://$(bridge_ip):$port/" ;;
   stop)
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
     rm -f "$pidfile" ;;
   start)
     wheels="${LAB_TORCH_WHEELS:-$(python3 -m pip config get global.find-links 2>/dev/null || echo /opt/wheels)}"

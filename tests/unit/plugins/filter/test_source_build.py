@@ -1,6 +1,6 @@
 import pytest
-from source_build import (SourceBuildError, dsc_files, index_sdist, index_wheel_fits, runtime_requirements,
-                          wheel_cache_key)
+from ansible_collections.inferops.inference.plugins.filter.source_build import (
+    SourceBuildError, dsc_files, index_sdist, index_wheel_fits, runtime_requirements, wheel_cache_key)
 
 PAGE = """<html><body>
 <a href="../../packages/aa/vllm-0.31.0.tar.gz#sha256=11">vllm-0.31.0.tar.gz</a>

@@ -1,5 +1,5 @@
 import pytest
-from nvidia_repo import NvidiaRepoError, nvidia_repo_path  # plugins/filter/nvidia_repo.py
+from ansible_collections.inferops.inference.plugins.filter.nvidia_repo import NvidiaRepoError, nvidia_repo_path
 
 
 @pytest.mark.parametrize("dist,version,family,arch,path", [

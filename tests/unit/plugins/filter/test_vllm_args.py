@@ -1,8 +1,8 @@
 import shlex
 
 import pytest
-from vllm_args import (VllmArgsError, env_file_quote, systemd_env_assignment, systemd_exec_args,  # noqa: E501
-                       vllm_config_file, vllm_config_secrets, vllm_serve_args)  # plugins/filter/vllm_args.py
+from ansible_collections.inferops.inference.plugins.filter.vllm_args import (
+    VllmArgsError, env_file_quote, systemd_env_assignment, systemd_exec_args, vllm_config_file, vllm_config_secrets, vllm_serve_args)
 
 
 def test_seed_000_kunpeng_command_line():
@@ -85,8 +85,6 @@ def test_env_file_quote():
 
 
 def test_systemd_env_assignment_escapes_specifiers_and_quotes():
-    from vllm_args import systemd_env_assignment
-
     assert systemd_env_assignment("VLLM_CPU_OMP_THREADS_BIND", "0-31|32-63") == '"VLLM_CPU_OMP_THREADS_BIND=0-31|32-63"'
     assert systemd_env_assignment("X", 'a "b" 5%') == '"X=a \\"b\\" 5%%"'
     with pytest.raises(VllmArgsError):

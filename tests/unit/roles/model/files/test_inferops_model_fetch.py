@@ -1,13 +1,13 @@
-"""Pure parts of the model fetcher (roles/model/files) and the progress line of its action."""
+"""Pure parts of the model fetcher (roles/model/files/inferops_model_fetch.py), a script the role
+installs on the host; the progress line of its action is tested in tests/unit/plugins/action."""
 import hashlib
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[5]
 
 
 def _load(name, path):
@@ -74,12 +74,91 @@ def test_check_space_names_the_fix(tmp_path):
         fetch.check_space(str(tmp_path), 10 ** 18)
 
 
-def test_progress_line():
-    sys.path.insert(0, str(ROOT / "plugins" / "action"))
+def _fail(number):
+    raise ValueError(number)
+
+
+def test_in_parallel_overlaps_and_keeps_order():
+    import threading
+
+    barrier = threading.Barrier(4, timeout=5)  # only passes if 4 calls run at once
+
+    def call(n):
+        barrier.wait()
+        return n * 2
+
+    assert fetch.in_parallel(call, [1, 2, 3, 4], 4) == [2, 4, 6, 8]
+    with pytest.raises(ValueError):
+        fetch.in_parallel(_fail, [1, 2], 2)
+
+
+def test_verify_hashes_once_and_names_bad_files(tmp_path):
+    good, bad = tmp_path / "a.bin", tmp_path / "b.bin"
+    good.write_bytes(b"x" * 1000)
+    bad.write_bytes(b"y" * 1000)
+    digest = hashlib.sha256(b"x" * 1000).hexdigest()
+    plan = {"files": [{"path": "a.bin", "size": 1000, "etag": digest},
+                      {"path": "b.bin", "size": 1000, "etag": "0" * 64}]}
+
+    class Quiet:
+        def update(self, **_):
+            pass
+
+    assert fetch.verify(plan, str(tmp_path), Quiet(), workers=2) == ["b.bin"]
+    # The record takes the hash verify found instead of reading the file again.
+    assert plan["files"][0]["sha256"] == digest
+
+
+def test_peer_files_are_fetched_concurrently_over_http(tmp_path):
+    import functools
+    import http.server
+    import threading
+
+    seed, peer = tmp_path / "seed", tmp_path / "peer"
+    seed.mkdir()
+    files = []
+    for n in range(6):
+        data = bytes([n]) * (100_000 + n)
+        (seed / f"f{n}.safetensors").write_bytes(data)
+        files.append({"path": f"f{n}.safetensors", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(seed))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    class Recorder:
+        state = {"resumed_bytes": 0}
+
+        def update(self, **values):
+            self.state.update(values)
+
+    progress = Recorder()
     try:
-        from model_fetch import progress_line
+        fetch.fetch_http_files(f"http://127.0.0.1:{server.server_port}", {"files": files}, str(peer), progress, 3)
     finally:
-        sys.path.pop(0)
-    line = progress_line("h1", {"phase": "downloading", "bytes_done": 157286430, "bytes_total": 314572860,
-                                "files_done": 1, "files_total": 3, "rate_bytes_per_s": 12142888.5})
-    assert line == "h1: downloading 157.3 MB / 314.6 MB (50%), files 1/3, 12.1 MB/s"
+        server.shutdown()
+    assert progress.state["files_done"] == 6
+    assert fetch.verify({"files": files}, str(peer), progress) == []
+
+
+def test_progress_survives_many_writers(tmp_path):
+    import threading
+
+    status = tmp_path / "status.json"
+    errors = []
+
+    def write(progress):
+        try:
+            for n in range(200):
+                progress.update(files_done=n)
+        except OSError as err:  # two writers racing on the same temporary file
+            errors.append(err)
+
+    with fetch.Progress(str(status)) as progress:
+        threads = [threading.Thread(target=write, args=(progress,)) for dummy in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert json.loads(status.read_text())["files_done"] == 199

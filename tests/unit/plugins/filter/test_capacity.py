@@ -1,5 +1,5 @@
 """GPU preflight arithmetic with the seeds' models and hardware."""
-from capacity import GIB, kv_bytes_per_token, model_weights_bytes, vllm_capacity  # plugins/filter/capacity.py
+from ansible_collections.inferops.inference.plugins.filter.capacity import GIB, kv_bytes_per_token, model_weights_bytes, vllm_capacity
 
 # config.json values of the published models.
 QWEN_7B = {"num_attention_heads": 28, "num_key_value_heads": 4, "hidden_size": 3584, "num_hidden_layers": 28}

@@ -1,5 +1,5 @@
 import pytest
-from model_manifest import model_manifest  # plugins/filter/model_manifest.py
+from ansible_collections.inferops.inference.plugins.filter.model_manifest import model_manifest
 
 
 def test_manifest_is_relative_sorted_and_skips_own_records():

@@ -1,6 +1,6 @@
 """Torch variant selection: a table of driver / CUDA / arch / Python cases."""
 import pytest
-from torch_select import TorchSelectError, torch_select  # plugins/filter/torch_select.py
+from ansible_collections.inferops.inference.plugins.filter.torch_select import TorchSelectError, cuda_min_driver, driver_supports_cuda, torch_select
 
 
 @pytest.mark.parametrize("driver,torch,arch,kwargs,variant", [
@@ -41,7 +41,7 @@ def test_index_base_for_mirrors():
     (("550.90.12", "2.8.0"), {"cuda": "12.9"}, r"CUDA 12.9 needs NVIDIA driver >= 575.51.03; this host has 550.90.12"),
     (("570.124.06", "2.6.0", "aarch64"), {}, r"torch 2.6 has no CUDA wheels for aarch64"),
     (("570.124.06", "2.9.0", "x86_64", "3.9"), {}, r"torch 2.9 supports Python 3.10 to 3.14; this host has 3.9"),
-    (("570.124.06", "2.13.0"), {}, r"torch 2.13.0 is not in the variant table .* gpu_facts_torch_matrix"),
+    (("570.124.06", "2.13.0"), {}, r"torch 2.13.0 is not in the variant table .* vllm_install_torch_matrix"),
     ((None, "2.8.0"), {"cuda": "12.8"}, r"no NVIDIA driver was found"),
     (("570.124.06", "latest"), {}, r"is not a version"),
     (("570.124.06", "2.8.0", "ppc64le"), {}, r"no torch wheels for architecture ppc64le"),
@@ -73,12 +73,10 @@ def test_matrix_extends_the_table():
     ("1000.1", "12.4", True),         # numbers, not strings: "1000" < "525" as text
 ])
 def test_driver_supports_cuda(driver, cuda, ok):
-    from torch_select import driver_supports_cuda
     assert driver_supports_cuda(driver, cuda) is ok
 
 
 def test_cuda_min_driver_unknown_major():
-    from torch_select import cuda_min_driver
     assert cuda_min_driver("12.8") == "525.60.13"
     with pytest.raises(TorchSelectError, match="unknown major"):
         cuda_min_driver("10.2")

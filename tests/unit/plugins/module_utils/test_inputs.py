@@ -2,7 +2,7 @@
 
 import pytest
 
-from inputs import check, check_all
+from ansible_collections.inferops.inference.plugins.module_utils.inputs import check, check_all
 
 GOOD = [
     ("name", "vllm"), ("name", "DeepSeek-R1-Distill-Qwen-1.5B"), ("name", "vllm@gpu0"),
@@ -35,7 +35,8 @@ BAD = [
     ("name", ".."), ("name", "../x"), ("name", ".hidden"), ("name", "-rf"), ("name", "a/b"), ("name", "x" * 65),
     ("name", "vllm\n"), ("account", "Root Admin"), ("account", "a" * 33),
     ("path", "relative/path"), ("path", "/srv/../etc"), ("path", "/srv/models/."), ("path", "/with space"),
-    ("path", "/a\"b"), ("path", "/lib/a.so:/tmp/evil.so"), ("url", "http://h/'x"), ("url", "not a url"), ("url", "ftp://x/"), ("url", "http://x\"/"), ("url", "http://h:99999/"),
+    ("path", "/a\"b"), ("path", "/lib/a.so:/tmp/evil.so"), ("url", "http://h/'x"), ("url", "not a url"), ("url", "ftp://x/"),
+    ("url", "http://x\"/"), ("url", "http://h:99999/"),
     ("url", "http://$(id)/"), ("url", "https://"), ("host", "-x"), ("host", "a b"), ("host", "a;b"),
     ("cidr", "10.0.0.1"), ("cidr", "300.0.0.0/8"), ("interface", "eth0;x"), ("interface", "x" * 16),
     ("token", 'sk"x'), ("token", "sk x"), ("token", "sk\nx"), ("token", "a=b"), ("word", "a b"),
@@ -108,3 +109,20 @@ def test_check_all_reports_every_problem_and_undefined_variables():
 def test_unknown_kinds_are_a_programming_error():
     with pytest.raises(ValueError):
         check("v", "x", {"kind": "nope"})
+
+
+def test_dict_keys_of_another_kind():
+    rule = {"kind": "text", "dict": True, "keys": "directive"}
+    assert check("overrides", {"PrivateUsers": "yes", "ProtectProc": None}, rule) is None
+    assert "overrides key" in check("overrides", {"INFEROPS_TEST": "x"}, rule)
+    assert "overrides key" in check("overrides", {"Bad-Key": "x"}, rule)
+    assert "overrides" in check("overrides", {"UMask": "0077\nUser=root"}, rule)
+
+
+def test_systemd_sandbox_items():
+    assert check("d", ["char-nvidia-uvm rw", "/dev/nvidia0 rw", "/dev/dri/renderD128"], {"kind": "device_allow", "list": True}) is None
+    for bad in ("/dev/x/../../etc/shadow rw", "char-nvidia rwx", "nvidia0", "/dev/a b"):
+        assert check("d", [bad], {"kind": "device_allow", "list": True}), bad
+    assert check("s", ["@system-service", "~@privileged", "mbind", "ptrace:EPERM"], {"kind": "syscall", "list": True}) is None
+    for bad in ("@system-service;x", "a b", "$(id)"):
+        assert check("s", [bad], {"kind": "syscall", "list": True}), bad

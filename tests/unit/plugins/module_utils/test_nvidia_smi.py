@@ -1,4 +1,4 @@
-"""nvidia-smi parsing against real captured output (tests/unit/fixtures/README.md)."""
+"""nvidia-smi parsing against real captured output (fixtures/README.md), and the nvidia_gpu_facts module."""
 import json
 import os
 import stat
@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nvidia_smi import gpu_facts, parse_header, parse_query_csv, parse_screen  # plugins/module_utils
+from ansible_collections.inferops.inference.plugins.module_utils.nvidia_smi import (
+    count_nvswitch_pci, gpu_facts, parse_header, parse_query_csv, parse_screen)
 
 FIX = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 H800 = (FIX / "nvidia-smi-8xH800-550.90.12.txt").read_text()
 
 
@@ -67,8 +68,8 @@ def _run_module(tmp_path, smi_script, nvswitch_entries=0):
     for i in range(nvswitch_entries):
         (nvs / str(i)).mkdir()
     args = tmp_path / "args.json"
-    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"nvidia_smi": str(smi), "nvswitch_dir": str(nvs),
-                                                         "pci_dir": str(tmp_path / "nopci")}}))
+    module_args = {"nvidia_smi": str(smi), "nvswitch_dir": str(nvs), "pci_dir": str(tmp_path / "nopci")}
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
     env = dict(os.environ, PYTHONPATH=str(ROOT / ".lab" / "collections"))
     proc = subprocess.run([sys.executable, str(ROOT / "plugins" / "modules" / "nvidia_gpu_facts.py"), str(args)],
                           capture_output=True, text=True, env=env, check=False)
@@ -116,8 +117,6 @@ exit 9
 
 
 def test_nvswitch_found_on_pci_before_any_driver(tmp_path):
-    from nvidia_smi import count_nvswitch_pci
-
     def device(name, vendor, klass):
         (tmp_path / name).mkdir()
         (tmp_path / name / "vendor").write_text(vendor + "\n")

@@ -2,7 +2,7 @@ import re
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from host import in_container, node_address  # plugins/filter/host.py
+from ansible_collections.inferops.inference.plugins.filter.host import in_container, node_address
 
 
 @pytest.mark.parametrize("facts,expected", [

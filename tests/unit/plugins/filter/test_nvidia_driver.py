@@ -1,7 +1,7 @@
 """Driver package plans per distribution: these render the Ubuntu and openEuler paths the
 lab cannot install (their archives are unreachable here)."""
 import pytest
-from nvidia_driver import NvidiaDriverError, nvidia_driver_plan  # plugins/filter/nvidia_driver.py
+from ansible_collections.inferops.inference.plugins.filter.nvidia_driver import NvidiaDriverError, nvidia_driver_plan
 
 
 def test_debian_12_non_free():

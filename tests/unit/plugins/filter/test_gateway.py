@@ -1,6 +1,6 @@
 import pytest
 
-from gateway import gateway_backends, gateway_upstream_servers  # plugins/filter/gateway.py
+from ansible_collections.inferops.inference.plugins.filter.gateway import gateway_backends, gateway_upstream_servers
 
 
 def test_backends_from_inventory():
