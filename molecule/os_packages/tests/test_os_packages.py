@@ -6,7 +6,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
 from recap import run_playbook  # noqa: E402
 
 
-
 def test_cxx_compiler_builds_and_runs_a_program(host):
     # vLLM's CPU backend compiles kernels with torch inductor at start-up: g++ must work.
     src = "#include <iostream>\nint main(){std::cout<<\"ok\"<<std::endl;}\n"

@@ -29,7 +29,7 @@ def test_builder_compiled_the_wheel_offline_and_kept_its_log():
     # oneDNN came from the Debian source package, and CMake was told not to fetch anything.
     assert "Using oneDNN from specified source directory: /opt/inferops/vllm/cache/src/onednn" in log
     assert "build finished" in log
-    cache = BUILDER.check_output(f"cat /opt/inferops/vllm/cache/src/vllm-0.32.0/build/temp.linux-x86_64-cpython-313/CMakeCache.txt")
+    cache = BUILDER.check_output("cat /opt/inferops/vllm/cache/src/vllm-0.32.0/build/temp.linux-x86_64-cpython-313/CMakeCache.txt")
     assert "FETCHCONTENT_FULLY_DISCONNECTED:BOOL=ON" in cache
     times = re.findall(r"build (?:started|finished) (\S+)", log)
     minutes = (datetime.fromisoformat(times[1].rstrip("Z")) - datetime.fromisoformat(times[0].rstrip("Z"))).total_seconds() / 60
