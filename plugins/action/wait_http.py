@@ -1,0 +1,89 @@
+"""Wait until a URL on the host answers, printing progress instead of retry failures.
+
+`until`/`retries` prints "FAILED - RETRYING" every few seconds while a model loads, which reads
+like an error. This action polls the URL from the host with ansible.builtin.uri and prints a
+line every `progress` seconds: the time waited and, when a systemd unit is named, the phase
+its log shows (loading weights, compiling, ...). A unit that crashed or restarts while being
+waited for fails the task at once with its last log lines, instead of at the timeout.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.inferops.inference.plugins.module_utils.vllm_log import error_lines, startup_phase
+
+display = Display()
+
+
+def progress_line(host, url, waited, phase):
+    """One human line (unit tested)."""
+    return f"{host}: waiting for {url}: {int(waited)} s" + (f", {phase}" if phase else "")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(("url", "status_code", "timeout", "delay", "progress", "unit"))
+
+    def _run(self, command):
+        result = self._low_level_execute_command(command, sudoable=True)
+        return result.get("rc", 1), result.get("stdout", "")
+
+    def _unit_state(self, unit):
+        _rc, out = self._run(f"systemctl show -p ActiveState -p NRestarts -- {shlex.quote(unit)}")
+        return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+    def _log(self, unit, since):
+        _rc, out = self._run(f"journalctl -u {shlex.quote(unit)} -o cat --no-pager --since @{int(since)}")
+        return out.splitlines()
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self._task.args
+        url = args["url"]
+        codes = args.get("status_code", [200])
+        codes = [int(c) for c in (codes if isinstance(codes, list) else [codes])]
+        timeout = float(args.get("timeout", 900))
+        delay = float(args.get("delay", 5))
+        every = float(args.get("progress", 20))
+        unit = args.get("unit") or ""
+        host = task_vars.get("inventory_hostname", "host")
+        if self._task.check_mode:
+            result.update(changed=False, skipped=True, msg="check mode: not waited for")
+            return result
+
+        start = time.time()
+        restarts = self._unit_state(unit).get("NRestarts") if unit else None
+        phase, shown, status = None, start, None
+        while True:
+            answer = self._execute_module(
+                module_name="ansible.builtin.uri",
+                module_args={"url": url, "status_code": codes, "timeout": 10},
+                task_vars=task_vars)
+            status = answer.get("status")
+            waited = time.time() - start
+            if status in codes:
+                result.update(changed=False, status=status, waited=round(waited, 1), phase=phase)
+                return result
+            if unit:
+                state = self._unit_state(unit)
+                lines = self._log(unit, start - 1)
+                phase = startup_phase(lines, phase)
+                if state.get("ActiveState") == "failed" or state.get("NRestarts") != restarts:
+                    raise AnsibleActionFail(
+                        f"{unit} stopped while waiting for {url} after {int(waited)} s "
+                        f"({state.get('ActiveState')}, restarts {state.get('NRestarts')}):\n"
+                        + "\n".join(error_lines(lines)))
+            if waited >= timeout:
+                raise AnsibleActionFail(
+                    f"{url} did not answer {codes} within {int(timeout)} s (last: {status or answer.get('msg')})"
+                    + (f"; {unit} was {phase or 'starting'}" if unit else ""))
+            if time.time() - shown >= every:
+                display.display(progress_line(host, url, waited, phase))
+                shown = time.time()
+            time.sleep(delay)

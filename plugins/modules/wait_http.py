@@ -1,0 +1,76 @@
+#!/usr/bin/python
+"""Documentation stub: wait_http is an action plugin (plugins/action/wait_http.py)."""
+
+DOCUMENTATION = r"""
+module: wait_http
+short_description: Wait for a URL on the host to answer, showing progress and failing fast on a crashed unit
+description:
+  - Polls O(url) from the managed host (with M(ansible.builtin.uri)) every O(delay) seconds until it answers one
+    of O(status_code), printing a progress line every O(progress) seconds instead of retry failures.
+  - With O(unit), each line also names the phase the unit's journal shows (loading weights, compiling, capturing
+    CUDA graphs, starting the API server), and the task fails at once, with the unit's last log lines, when the
+    unit fails or restarts while being waited for.
+  - In check mode nothing is waited for.
+version_added: "0.4.0"
+author: inferops maintainers (@inferops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  url:
+    description: The URL, as the host reaches it.
+    type: str
+    required: true
+  status_code:
+    description: Status codes that end the wait.
+    type: list
+    elements: int
+    default: [200]
+  timeout:
+    description: Seconds to wait at most.
+    type: int
+    default: 900
+  delay:
+    description: Seconds between two requests.
+    type: int
+    default: 5
+  progress:
+    description: Seconds between two progress lines.
+    type: int
+    default: 20
+  unit:
+    description: The systemd unit serving O(url), for its phase and to fail fast when it crashes.
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Wait for the server to load its model
+  inferops.inference.wait_http:
+    url: http://127.0.0.1:8000/health
+    timeout: 900
+    unit: vllm.service
+"""
+
+RETURN = r"""
+status:
+  description: The status code that ended the wait.
+  returned: success
+  type: int
+  sample: 200
+waited:
+  description: Seconds waited.
+  returned: success
+  type: float
+  sample: 41.5
+phase:
+  description: The last phase the unit's log showed, if a unit was named.
+  returned: success
+  type: str
+  sample: starting the API server
+"""
