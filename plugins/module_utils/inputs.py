@@ -31,6 +31,11 @@ _VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*([.+-]?[A-Za-z0-9]+(\.[A-Za-z0-9]+)*)?
 _REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DIRECTIVE = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+# systemd DeviceAllow= items: a device node or a driver's major ("char-nvidia-uvm"), rights.
+_DEVICE_ALLOW = re.compile(r"^(?!.*\.\.)(/dev/[A-Za-z0-9_][A-Za-z0-9_./-]*|(char|block)-[A-Za-z0-9_*.-]+)( [rwm]{1,3})?$")
+# systemd SystemCallFilter= items: a call or @group, "~" to deny, ":ERRNO" for the error.
+_SYSCALL = re.compile(r"^~?@?[a-z0-9_-]{1,64}(:[A-Z0-9]{1,16})?$")
 _INTERFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
 _NGINX_TIME = re.compile(r"^[0-9]{1,9}(ms|s|m|h|d|w|M|y)?$")
 _NGINX_SIZE = re.compile(r"^[0-9]{1,9}[kKmMgG]?$")
@@ -58,6 +63,9 @@ DESCRIPTIONS = {
     "arg": "one line of printable text that does not start with '-' (vLLM would read it as a flag)",
     "pattern": "a file name pattern such as *.safetensors (one line, no '..' component)",
     "env_name": "an environment variable name (letters, digits, '_'; not starting with a digit)",
+    "directive": "a systemd directive name such as PrivateUsers (letters only, starting with a capital)",
+    "device_allow": "a systemd DeviceAllow= item: /dev/<node> or char-<driver>, then rights (r, w, m), e.g. 'char-nvidia-uvm rw'",
+    "syscall": "a systemd SystemCallFilter= item such as @system-service, ~@privileged or mbind",
     "backend": "address:port with a host name or IP address and a port in 1-65535",
     "port": "a TCP port number in 1-65535",
     "nginx_time": "an nginx time such as 5s, 500ms or 1h",
@@ -85,7 +93,7 @@ _LIMITS = {"name": 64, "account": 32, "token": 4096, "text": 1024, "arg": 1024, 
 # Kinds that are one regular expression and nothing else.
 _MATCH_ONLY = {"account": _ACCOUNT, "interface": _INTERFACE, "token": _TOKEN, "word": _WORD, "version": _VERSION,
                "env_name": _ENV_NAME, "package": _PACKAGE, "nginx_time": _NGINX_TIME, "nginx_size": _NGINX_SIZE,
-               "cpu_bind": _CPU_BIND}
+               "cpu_bind": _CPU_BIND, "directive": _DIRECTIVE, "device_allow": _DEVICE_ALLOW, "syscall": _SYSCALL}
 
 
 def _is_host(value):
@@ -144,7 +152,7 @@ def _check_scalar(kind, value, rule):
     if kind == "pattern":
         return ".." not in value.split("/") and not value.startswith("/")
     if kind == "backend":
-        host, _, port = value.rpartition(":")
+        host, port = value.rpartition(":")[::2]
         return bool(host) and port.isdigit() and 0 < int(port) < 65536 and _is_host(host)
     if kind == "model_ref":
         return _check_scalar("path", value, rule) or _check_scalar("repo_id", value, rule)
@@ -206,7 +214,7 @@ def check(name, value, rule):
 
     rule: {"kind": KIND, "empty": allow '' and null, "bool": also allow true/false,
            "owned": a directory the role owns (no system or top-level directory), "model_dir": likewise, "list": a list of KIND,
-           "dict": a mapping of env_name to KIND, "secret": never show the value,
+           "dict": a mapping of env_name (or the kind in "keys") to KIND, "secret": never show the value,
            "schemes": for url, "min"/"max": for port}
     """
     kind = rule["kind"]
@@ -229,7 +237,7 @@ def check(name, value, rule):
         if not isinstance(value, dict):
             return f"{name} must be a mapping, got {_shown(value, secret)}"
         for key, item in value.items():
-            problem = check(f"{name} key", key, {"kind": "env_name"}) or check(
+            problem = check(f"{name} key", key, {"kind": rule.get("keys", "env_name")}) or check(
                 f"{name}[{key!r}]", "" if item is None else str(item), {**rule, "dict": False, "empty": True})
             if problem:
                 return problem

@@ -62,3 +62,14 @@ def assert_check_mode_changes_nothing(playbook):
     """A --check --diff run of the playbook on converged hosts reports no change and no failure."""
     out, recap = run_playbook(str(playbook), "--check", "--diff")
     assert recap and all(r["changed"] == 0 and r["failed"] == 0 for r in recap.values()), out[-3000:]
+
+
+def unit_exposure(host, unit):
+    """systemd-analyze security's overall exposure of a unit (0 = locked down, 10 = exposed)."""
+    import re
+
+    out = host.run(f"systemd-analyze security --no-pager {unit}")
+    match = re.search(r"Overall exposure level for \S+: ([0-9.]+)", out.stdout + out.stderr)
+    assert match, out.stdout + out.stderr
+    print(f"{unit}: exposure {match.group(1)}")
+    return float(match.group(1))

@@ -19,10 +19,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inputs import check, normalise_rule
+from ansible_collections.inferops.inference.plugins.module_utils.inputs import check, normalise_rule
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = sorted(p for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
+# The internal role (inferops) is left out: its entry points take values its callers checked,
+# and its shared defaults reach hosts only through the public roles' variables, which their
+# validate entry points check (inferops_prefix -> vllm_install_prefix, model_tools_prefix; the
+# service account -> vllm_service_user/ray_cluster_user; inferops_vllm_python -> *_python).
+ROLES = sorted(p for p in (ROOT / "roles").iterdir()
+               if (p / "meta" / "argument_specs.yml").exists() and p.name != "inferops")
 SENTINEL = "ZQX"
 HOSTILE = {
     "newline": SENTINEL + "a\nExecStartPre=/bin/sh -c id",
@@ -188,14 +193,26 @@ def render():
                      "groups": {"ray_head": ["lab"]}, "ansible_facts": {"default_ipv4": {"address": "10.0.0.1"}},
                      "ray_cluster_node_ip": "10.0.0.1", "ray_cluster_node_env": {}}
         variables["hostvars"] = {"lab": variables}
-        for name in ("defaults/main.yml", "vars/main.yml"):
-            path = ROOT / "roles" / role / name
+        # The internal role's shared defaults first (roles depend on it), then the role's own.
+        for path in (ROOT / "roles" / "inferops" / "defaults" / "main.yml", ROOT / "roles" / role / "defaults" / "main.yml",
+                     ROOT / "roles" / role / "vars" / "main.yml"):
             if path.exists():
                 variables.update(loader.load_from_file(str(path), trusted_as_template=True) or {})
         variables.update(overrides)
+        templates = sorted((ROOT / "roles" / role / "templates").glob("*.j2"))
+        if role == "gateway":
+            # The gateway's list of replicas is written by the internal role's upstreams entry
+            # point, with this gateway's settings.
+            templates.append(ROOT / "roles" / "inferops" / "templates" / "upstreams.conf.j2")
+            variables.update({"_inferops_backends": "{{ _gateway_backend_list }}",
+                              "_inferops_gateway": {"max_fails": "{{ gateway_max_fails }}",
+                                                    "fail_timeout": "{{ gateway_fail_timeout }}"},
+                              "inferops_upstreams_drain": "{{ gateway_drain }}"})
+            variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in variables.items()}
+            variables["_inferops_gateway"] = {k: trust_as_template(v) for k, v in variables["_inferops_gateway"].items()}
         templar = Templar(loader=loader, variables=variables)
         out = {}
-        for template in sorted((ROOT / "roles" / role / "templates").glob("*.j2")):
+        for template in templates:
             out[template.name] = templar.template(trust_as_template(template.read_text(encoding="utf-8")))
         return out
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import lab_host, run_playbook  # noqa: E402
+from recap import lab_host, run_playbook, unit_exposure  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 RAY_PY = "/opt/inferops/vllm/current/bin/python"
@@ -29,7 +29,7 @@ def worker():
 
 def test_nodes_are_multi_homed_with_the_default_route_elsewhere(host, worker):
     for node in (host, worker):
-        nic, _ = cluster_nic(node)
+        nic = cluster_nic(node)[0]
         default = node.check_output("ip -4 route show default")
         assert default and f" dev {nic} " not in f"{default} ", default
 
@@ -44,7 +44,7 @@ def test_ray_cluster_has_both_nodes_on_the_private_network(host, worker):
 
 def test_worker_copied_the_model_from_the_head_over_the_private_network(host, worker):
     """Fleet mode: the seed's temporary server was bound to its cluster address (set by
-    _ray_cluster_checks.yml), so the worker fetched from its private address, not over the
+    _cluster_checks.yml), so the worker fetched from its private address, not over the
     default route (the server's access log is in the head's journal)."""
     worker_ip = cluster_nic(worker)[1]
     served = host.check_output("journalctl -u inferops-model-seed --no-pager")
@@ -72,6 +72,17 @@ def test_units_pin_ports_and_node_ip(host):
     assert host.socket("tcp://127.0.0.1:8265").is_listening  # the dashboard stays on loopback
     assert host.service("ray-head").is_enabled and host.service("ray-head").is_running
     assert host.check_output("ps -o user= -C raylet").split()[0] == "vllm"
+
+
+def test_ray_units_are_sandboxed_as_far_as_ray_allows(host, worker):
+    """Issue 15: the Ray units get the vLLM unit's sandbox (GPU nodes: NVIDIA's device nodes
+    only) and the cluster still forms (the tests above); systemd measures the exposure."""
+    for node, unit in ((host, "ray-head.service"), (worker, "ray-worker.service")):
+        assert unit_exposure(node, unit) <= 4.0
+        text = node.file(f"/etc/systemd/system/{unit}").content_string
+        for line in ("CapabilityBoundingSet=", "ProtectSystem=strict", "DevicePolicy=closed",
+                     "DeviceAllow=char-nvidia-uvm rw", "SystemCallFilter=@system-service"):
+            assert line in text, (unit, line)
 
 
 def test_worker_joined_with_its_own_address(host, worker):

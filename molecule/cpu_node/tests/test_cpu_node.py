@@ -1,13 +1,14 @@
 """The converged host serves the tiny model the way operators check it, with an independent client (curl)."""
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import curl as lab_curl, run_playbook  # noqa: E402
+from recap import curl as lab_curl, run_playbook, unit_exposure  # noqa: E402
 
 URL = "http://127.0.0.1:8000"
 MODEL = "tiny-qwen2"
@@ -69,6 +70,17 @@ def test_runs_unprivileged_and_sandboxed(host):
     assert host.run("runuser -u vllm -- touch /opt/inferops/vllm/current/x").rc != 0
 
 
+def test_the_unit_is_hardened_as_systemd_measures_it(host):
+    # Issue 15: 4.0 or lower ("OK") on CPU hosts, and the server above still serves from it.
+    assert unit_exposure(host, "vllm.service") <= 4.0
+    unit = host.file("/etc/systemd/system/vllm.service").content_string
+    for line in ("PrivateDevices=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service"):
+        assert line in unit
+    # The running server holds no capability at all.
+    pid = host.check_output("systemctl show -p MainPID --value vllm")
+    assert host.check_output(f"grep CapEff /proc/{pid}/status").split()[1] == "0000000000000000"
+
+
 def test_upgrade_and_rollback_left_both_venvs(host):
     # side_effect.yml upgraded to 0.31.0 and rolled back; both venvs stay for instant rollback.
     assert host.file("/opt/inferops/vllm/current").linked_to == "/opt/inferops/vllm/venvs/0.32.0-cpu"
@@ -99,3 +111,14 @@ def test_systemd_brings_the_server_back_after_kill_9(host):
     status, body = curl(host, "/v1/chat/completions", key=API_KEY,
                         body={"model": MODEL, "messages": [{"role": "user", "content": "again"}], "max_tokens": 4})
     assert status == 200, body
+
+
+def test_the_converge_benchmark_runs_in_quick_mode():
+    """Benchmarks that cannot rot (issue 18): make bench's code path, one re-run of this host."""
+    repo = Path(__file__).resolve().parents[3]
+    proc = subprocess.run([sys.executable, str(repo / "tests" / "bench" / "converge_bench.py"), "--quick",
+                           "inferops-cpu_node"], capture_output=True, text=True, check=False, timeout=1200, cwd=repo)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "re-run:" in proc.stdout and "venv + torch + vLLM wheels" in proc.stdout
+    assert "converge ratios: fresh/hand=" in proc.stdout

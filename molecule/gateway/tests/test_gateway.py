@@ -29,7 +29,7 @@ def start_load(host, name):
 def stop_load(host, name):
     """Stop the load and return its counts; the load must have run until now, not run out."""
     host.run_expect([0], f"touch /root/{name}.stop")
-    for _ in range(150):
+    for dummy in range(150):
         result = host.run(f"cat /root/{name}.json")
         if result.rc == 0 and json.loads(result.stdout).get("done"):
             counts = json.loads(result.stdout)

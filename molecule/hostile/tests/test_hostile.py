@@ -56,11 +56,11 @@ CASES = [
     ("cpu_node.yml", CPU, {"vllm_service_user": "root"}, "vllm_service_user"),
     ("cpu_node.yml", CPU, {"vllm_service_api_key": 'sk" 1;'}, "vllm_service_api_key"),
     ("cpu_node.yml", CPU, {"vllm_service_environment": {"A": "x\nB=y"}}, "vllm_service_environment"),
-    # nvidia_cuda_repo, nvidia_driver, cuda_toolkit, gpu_facts
+    # nvidia_cuda_repo, nvidia_driver, cuda_toolkit, vllm_install's torch selection
     ("gpu_node.yml", GPU, {"nvidia_cuda_repo_url": "http://x/\"; y"}, "nvidia_cuda_repo_url"),
     ("gpu_node.yml", GPU, {"nvidia_driver_version": "550.90.12; reboot"}, "nvidia_driver_version"),
     ("gpu_node.yml", GPU, {"cuda_toolkit_version": "11.8\n"}, "cuda_toolkit_version"),
-    ("gpu_node.yml", GPU, {"gpu_facts_torch_index_base": "ftp://x/"}, "gpu_facts_torch_index_base"),
+    ("gpu_node.yml", GPU, {"vllm_install_torch_index_base": "ftp://x/"}, "vllm_install_torch_index_base"),
     # Source builds: an offline build without oneDNN's sources, and Debian 12's g++ 12.2 (the
     # fresh host has no g++ yet: the one its release installs counts).
     ("cpu_node.yml", CPU, {"vllm_install_method": "source"}, "vllm_install_source_onednn"),
@@ -100,7 +100,7 @@ def test_a_port_another_program_listens_on_is_refused():
     subprocess.run(["docker", "exec", "-d", HOST, "python3", "-m", "http.server", "8123", "--bind", "127.0.0.1"],
                    check=True)
     try:
-        for _ in range(30):
+        for dummy in range(30):
             if subprocess.run(["docker", "exec", HOST, "ss", "-Hltn", "sport = :8123"], capture_output=True,
                               text=True, check=False).stdout.strip():
                 break
@@ -146,3 +146,22 @@ def test_the_validate_phase_alone_left_the_host_as_it_was(host):
     assert not host.file("/opt/inferops").exists
     assert not host.file("/etc/systemd/system/vllm.service").exists
     assert not host.package("nginx").is_installed
+
+
+def test_role_tags_reach_the_tasks_of_included_files():
+    """--tags model_install runs the model role's included steps (and the checks, tagged always)
+    and nothing of the other roles; a bad value is still refused under it."""
+    before = docker_diff()
+    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
+                              "--tags", "model_install", "-e", json.dumps(CPU))
+    assert "TASK [inferops.inference.model : Create the fetcher's venv]" in out, out[-3000:]
+    # Steps of the other roles (included files, tagged by role) stay out.
+    assert "vllm_install : Create the tools venv]" not in out
+    assert "vllm_service : Write the systemd unit]" not in out
+    assert recap[HOST]["changed"] > 0, recap
+    assert docker_diff() == before
+    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
+                              "--tags", "model_install", "-e",
+                              json.dumps({**CPU, "model_source": "local", "model_local_path": "/nonexistent"}),
+                              expect_ok=False)
+    assert "model_local_path" in out and recap[HOST]["failed"] == 1, out[-3000:]
