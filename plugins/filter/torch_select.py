@@ -29,7 +29,7 @@ CUDA_MAJOR_MIN_DRIVER = {"11": "450.80.02", "12": "525.60.13", "13": "580.65.06"
 
 # torch minor -> CUDA variants published on download.pytorch.org, per architecture, and the
 # supported CPython range. Every version also has a cpu variant. Extend with the matrix
-# argument (gpu_facts_torch_matrix) for releases newer than this table.
+# argument (vllm_install_torch_matrix) for releases newer than this table.
 TORCH_MATRIX = {
     "2.6": {"x86_64": ["cu118", "cu124", "cu126"], "aarch64": [], "python": ["3.9", "3.13"]},
     "2.7": {"x86_64": ["cu118", "cu126", "cu128"], "aarch64": ["cu128"], "python": ["3.9", "3.13"]},
@@ -61,7 +61,7 @@ def _cuda_of(variant):
 
 
 def _minor(torch_version):
-    parts = str(torch_version).split("+")[0].split(".")
+    parts = str(torch_version).split("+", maxsplit=1)[0].split(".")
     if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
         raise TorchSelectError(f"torch version '{torch_version}' is not a version such as 2.8.0")
     return f"{parts[0]}.{parts[1]}"
@@ -70,7 +70,7 @@ def _minor(torch_version):
 def _driver_supports(driver, variant, minor_version_compat):
     cuda = _cuda_of(variant)
     if minor_version_compat:
-        need = CUDA_MAJOR_MIN_DRIVER.get(cuda.split(".")[0])
+        need = CUDA_MAJOR_MIN_DRIVER.get(cuda.split(".", maxsplit=1)[0])
     else:
         need = CUDA_MIN_DRIVER.get(cuda)
     return need is not None and _ver(driver) >= _ver(need), need
@@ -81,18 +81,18 @@ def _select_pypi(driver_version, torch_version, minor, arch, cuda, minor_version
     if arch != "x86_64" or minor not in pypi_cuda:
         raise TorchSelectError(
             f"PyPI's CUDA build of torch {minor} for {arch} is not known to this selection: use "
-            "gpu_facts_torch_source: pytorch, or add it to gpu_facts_torch_matrix as {'" + minor + "': {pypi: '12.8'}}")
+            "vllm_install_torch_source: pytorch, or add it to vllm_install_torch_matrix as {'" + minor + "': {pypi: '12.8'}}")
     carried = pypi_cuda[minor]
     if cuda and str(cuda) != carried:
-        raise TorchSelectError(f"PyPI's torch {minor} is a CUDA {carried} build, not {cuda}: unset gpu_facts_cuda "
-                               "or use gpu_facts_torch_source: pytorch")
+        raise TorchSelectError(f"PyPI's torch {minor} is a CUDA {carried} build, not {cuda}: unset vllm_install_torch_cuda "
+                               "or use vllm_install_torch_source: pytorch")
     variant = "cu" + carried.replace(".", "")
     ok, need = _driver_supports(driver_version, variant, minor_version_compat)
     if not ok:
         raise TorchSelectError(
             f"PyPI's torch {minor} is a CUDA {carried} build, which needs NVIDIA driver >= {need}; the target driver is "
             f"{driver_version}: upgrade the driver, or choose an older torch (and the vLLM release that pins it)")
-    return {"variant": "pypi", "cuda": carried, "torch_version": str(torch_version).split("+")[0], "index_url": "",
+    return {"variant": "pypi", "cuda": carried, "torch_version": str(torch_version).split("+", maxsplit=1)[0], "index_url": "",
             "reason": f"PyPI's torch {minor} (CUDA {carried}); driver {driver_version} supports it"}
 
 
@@ -111,7 +111,7 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
     if minor not in table and not (source == "pypi" and minor in PYPI_TORCH_CUDA):
         raise TorchSelectError(
             f"torch {torch_version} is not in the variant table ({', '.join(sorted(table, key=_ver))}): add it with "
-            "gpu_facts_torch_matrix, or set vllm_install_torch_variant yourself")
+            "vllm_install_torch_matrix, or set vllm_install_torch_version and vllm_install_torch_variant yourself")
     entry = table.get(minor, {})
     low, high = entry.get("python", ["3.0", "9.99"])
     if not _ver(low) <= _ver(python_version)[:2] <= _ver(high):
@@ -123,7 +123,7 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
         return {
             "variant": variant,
             "cuda": None if variant == "cpu" else _cuda_of(variant),
-            "torch_version": str(torch_version).split("+")[0],
+            "torch_version": str(torch_version).split("+", maxsplit=1)[0],
             "index_url": f"{index_base.rstrip('/')}/{variant}",
             "reason": reason,
         }
@@ -137,7 +137,7 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
         pypi_cuda.update({k: v["pypi"] for k, v in (matrix or {}).items() if isinstance(v, dict) and v.get("pypi")})
         return _select_pypi(driver_version, torch_version, minor, arch, cuda, minor_version_compat, pypi_cuda)
     if source != "pytorch":
-        raise TorchSelectError(f"gpu_facts_torch_source must be pytorch or pypi, not {source!r}")
+        raise TorchSelectError(f"vllm_install_torch_source must be pytorch or pypi, not {source!r}")
 
     variants = entry.get(arch, [])
     if not variants:
@@ -167,7 +167,7 @@ def torch_select(driver_version, torch_version, arch="x86_64", python_version="3
 
 def cuda_min_driver(cuda_version):
     """Oldest driver that runs any toolkit of this CUDA major (minor-version compatibility)."""
-    major = str(cuda_version).split(".")[0]
+    major = str(cuda_version).split(".", maxsplit=1)[0]
     if major not in CUDA_MAJOR_MIN_DRIVER:
         raise TorchSelectError(f"CUDA {cuda_version}: unknown major version (known: {', '.join(CUDA_MAJOR_MIN_DRIVER)})")
     return CUDA_MAJOR_MIN_DRIVER[major]

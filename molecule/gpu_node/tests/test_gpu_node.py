@@ -81,7 +81,7 @@ def test_cuda_vllm_and_the_chosen_torch_import_without_a_gpu(host):
         f"{VENV}/bin/python -c 'import json, torch, vllm; "
         "print(json.dumps([vllm.__version__, torch.__version__, torch.version.cuda, torch.cuda.is_available()]))'")
     vllm, torch, cuda, available = json.loads(out.splitlines()[-1])
-    # gpu_facts chose PyPI's torch 2.6.0 for the declared driver 550.90.12: a CUDA 12.4 build.
+    # vllm_install chose PyPI's torch 2.6.0 for the declared driver 550.90.12: a CUDA 12.4 build.
     assert vllm == "0.8.5.post1" and torch == "2.6.0+cu124" and cuda == "12.4" and available is False
     assert host.file("/opt/inferops/vllm/venvs/0.8.5.post1-pypi").is_directory
     size = host.check_output("du -sm /opt/inferops/vllm/venvs/0.8.5.post1-pypi | cut -f1")
@@ -95,7 +95,7 @@ def test_unit_carries_the_h800x8_profile():
     # The scenario's flags are the profile's, not a copy that drifted.
     assert {k: converge[k] for k in served} == served
     assert converge["vllm_install_version"] == profile["vllm_install_version"]
-    assert converge["gpu_facts_torch_version"] == profile["gpu_facts_torch_version"]
+    assert converge["vllm_install_torch_release"] == profile["vllm_install_torch_release"]
 
 
 def test_unit_flags(host):
