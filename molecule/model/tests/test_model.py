@@ -71,9 +71,31 @@ def test_fleet_cost_one_download(seed, peer):
     # model-b fetched from the seed's temporary server (its access log is in the journal),
     # which is gone again.
     served = seed.check_output("journalctl -u inferops-model-seed --no-pager")
-    assert re.search(rf'{re.escape(b_ip)} .*"GET /tiny-qwen2/model.safetensors HTTP/1.1" 200', served), served[-2000:]
+    assert re.search(rf'{re.escape(b_ip)} .*"GET /model.safetensors HTTP/1.1" 200', served), served[-2000:]
     assert seed.run("systemctl is-active inferops-model-seed").stdout.strip() != "active"
     assert not seed.socket("tcp://8765").is_listening
+
+
+def test_the_seed_serves_only_the_model_and_only_with_the_token(seed, peer):
+    """The fleet server answers the fleet's token holders only, with the model's files only."""
+    token = "lab-token-of-one-run"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    a_ip = seed.interface("eth0").addresses[0]
+    seed.check_output(
+        "systemd-run --unit=inferops-model-seed-test --collect --property=DynamicUser=yes "
+        "--property=ProtectSystem=strict /usr/bin/python3 /opt/inferops/model-tools/inferops_fleet_serve.py "
+        f"--bind {a_ip} --port 8766 --directory /srv/models/tiny-qwen2 --token-sha256 {digest}")
+    try:
+        base = f"http://{a_ip}:8766"
+        code = "curl -s -o /dev/null -w '%{http_code}' --retry 10 --retry-connrefused --retry-delay 1 "
+        assert peer.check_output(code + f"{base}/config.json") == "401"
+        assert peer.check_output(code + f"-H 'Authorization: Bearer wrong' {base}/config.json") == "401"
+        assert peer.check_output(code + f"-H 'Authorization: Bearer {token}' {base}/config.json") == "200"
+        # Nothing outside the model's directory, even with the token.
+        for path in ("/", "/../tiny-qwen2/config.json", "/%2e%2e/", "/.cache/huggingface/"):
+            assert peer.check_output(code + f"-H 'Authorization: Bearer {token}' '{base}{path}'") == "404", path
+    finally:
+        seed.run("systemctl stop inferops-model-seed-test")
 
 
 def test_check_mode_changes_nothing():
@@ -109,7 +131,7 @@ def test_interrupted_download_resumes(seed):
     seed.run_expect([0], f"setsid nohup {FETCHER} --spec /root/resume-spec.json --status /root/rs.json "
                          "--result /root/rr.json >/dev/null 2>&1 &")
     partial = 0
-    for _ in range(300):  # wait for a partial file, then cut the download off
+    for dummy in range(300):  # wait for a partial file, then cut the download off
         out = seed.run("find /srv/models/resume-test/.cache -name '*.incomplete' -size +8M -printf '%s\\n'")
         if out.stdout.strip():
             partial = int(out.stdout.split()[0])
@@ -128,3 +150,14 @@ def test_interrupted_download_resumes(seed):
     assert "model-00001.safetensors" in record
     assert seed.file("/srv/models/resume-test/model-00001.safetensors").sha256sum == \
         seed.file("/srv/models/synthetic-300m/model-00001.safetensors").sha256sum
+
+
+def test_the_model_benchmark_runs_in_quick_mode():
+    """Benchmarks that cannot rot (issue 18): make bench-model's code path on a 16 MB repository."""
+    repo = Path(__file__).resolve().parents[3]
+    proc = subprocess.run([sys.executable, str(repo / "tests" / "bench" / "model_bench.py"), "--quick", "inferops-model-a"],
+                          capture_output=True, text=True, check=False, timeout=900, cwd=repo)
+    print(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "model role, fetcher only:" in proc.stdout
+    assert re.search(r"^model fetch ratio: fetch/plain=[0-9.]+$", proc.stdout, re.M)

@@ -27,12 +27,16 @@ import sys
 import tarfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MANIFEST = ".inferops-model.json"
 CHUNK = 8 * 1024 * 1024
+# Files fetched (and hashed) at once: huggingface_hub's snapshot_download uses 8 as well.
+WORKERS = 8
 
 
 class FetchError(Exception):
@@ -52,14 +56,28 @@ def file_hashes(path):
 
 
 def matches(expected, path):
-    """True when the local file has the expected size and (if known) hash."""
+    """True when the local file has the expected size and (if known) hash. The sha256 found is
+    kept in expected, so that the record does not hash the file again."""
     if not os.path.isfile(path) or os.path.getsize(path) != expected["size"]:
         return False
     want = expected.get("sha256") or expected.get("etag")
     if not want:
         return True
     sha256, blob = file_hashes(path)
-    return want in (sha256, blob)
+    if want not in (sha256, blob):
+        return False
+    expected["sha256"] = sha256
+    return True
+
+
+def in_parallel(function, items, workers):
+    """function(item) for every item on a pool of threads (downloads wait on the network and
+    hashlib releases the GIL), results in order; the first exception is raised."""
+    workers = max(1, min(int(workers or 1), len(items) or 1))
+    if workers == 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
 
 
 def read_manifest(directory):
@@ -100,6 +118,8 @@ class Progress:
         self.state = {"phase": "planning", "bytes_done": 0, "bytes_total": 0, "files_done": 0,
                       "files_total": 0, "rate_bytes_per_s": 0.0, "started": time.time(), "resumed_bytes": 0}
         self.measure = None
+        # Downloads run on several threads, and the loop below writes every second too.
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -113,22 +133,26 @@ class Progress:
         self.flush()
 
     def update(self, **values):
-        self.state.update(values)
-        self.flush()
+        with self._lock:
+            self.state.update(values)
+            self.flush()
 
     def flush(self):
-        elapsed = max(time.time() - self.state["started"], 1e-3)
-        transferred = self.state["bytes_done"] - self.state.get("resumed_bytes", 0)
-        self.state["rate_bytes_per_s"] = round(max(transferred, 0) / elapsed, 1)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.state, handle)
-        os.replace(tmp, self.path)
+        with self._lock:
+            elapsed = max(time.time() - self.state["started"], 1e-3)
+            transferred = self.state["bytes_done"] - self.state.get("resumed_bytes", 0)
+            self.state["rate_bytes_per_s"] = round(max(transferred, 0) / elapsed, 1)
+            tmp = self.path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump(self.state, handle)
+            os.replace(tmp, self.path)
 
     def _loop(self):
         while not self._stop.wait(1.0):
             if self.measure:
-                self.state["bytes_done"] = self.measure()
+                done = self.measure()
+                with self._lock:
+                    self.state["bytes_done"] = done
             self.flush()
 
 
@@ -206,23 +230,34 @@ def fetch_hf(spec, plan, directory, progress):
     progress.measure = lambda: sum(os.path.getsize(os.path.join(directory, f["path"]))
                                    for f in plan["files"] if os.path.isfile(os.path.join(directory, f["path"]))) \
         + dir_bytes(os.path.join(cache, "download"))
-    for number, item in enumerate(plan["files"], 1):
+    lock = threading.Lock()
+
+    def one(item):
         target = os.path.join(directory, item["path"])
-        if matches(item, target):
-            progress.update(files_done=number)
-            continue
-        if os.path.exists(target):
-            progress.state.setdefault("refetched", []).append(item["path"])
-        forget(directory, [item["path"]])  # a stale or corrupt copy must not pass as up to date
-        hf_hub_download(spec["repo"], item["path"], revision=plan["revision"], local_dir=directory,
-                        endpoint=spec["endpoint"], token=spec.get("token") or False)
-        progress.update(files_done=number)
+        if not matches(item, target):
+            with lock:
+                if os.path.exists(target):
+                    progress.state.setdefault("refetched", []).append(item["path"])
+                forget(directory, [item["path"]])  # a stale or corrupt copy must not pass as up to date
+            hf_hub_download(spec["repo"], item["path"], revision=plan["revision"], local_dir=directory,
+                            endpoint=spec["endpoint"], token=spec.get("token") or False)
+        with lock:
+            progress.update(files_done=progress.state.get("files_done", 0) + 1)
+
+    progress.update(files_done=0)
+    in_parallel(one, plan["files"], spec.get("workers") or WORKERS)
+
+
+def peer_headers(spec):
+    """The fleet seed serves only to holders of this run's token."""
+    return {"Authorization": "Bearer " + spec["peer_token"]} if spec.get("peer_token") else {}
 
 
 def plan_peer(spec):
     url = spec["peer_url"].rstrip("/") + "/" + MANIFEST
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
+        request = urllib.request.Request(url, headers=peer_headers(spec))
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             record = json.load(response)
     except OSError as err:
         raise FetchError(f"the fleet seed has no complete copy at {url} ({err}): run the seed host first") from err
@@ -231,23 +266,31 @@ def plan_peer(spec):
             "upstream": record.get("source")}
 
 
-def fetch_http_files(base_url, plan, directory, progress):
+def fetch_http_files(base_url, plan, directory, progress, workers=WORKERS, headers=None):
     done = {"bytes": 0}
+    lock = threading.Lock()
 
     def add(n):
-        done["bytes"] += n
-        progress.state["bytes_done"] = done["bytes"]
+        with lock:
+            done["bytes"] += n
+            progress.state["bytes_done"] = done["bytes"]
 
-    for number, item in enumerate(plan["files"], 1):
+    def one(item):
         target = os.path.join(directory, item["path"])
         if matches(item, target):
             add(item["size"])
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            resumed = http_fetch(base_url.rstrip("/") + "/" + item["path"], target, item["size"], on_chunk=add)
+            resumed = http_fetch(base_url.rstrip("/") + "/" + urllib.parse.quote(item["path"]), target, item["size"],
+                                 headers=headers, on_chunk=add)
             add(resumed)
-            progress.state["resumed_bytes"] += resumed
-        progress.update(files_done=number)
+            with lock:
+                progress.state["resumed_bytes"] += resumed
+        with lock:
+            progress.update(files_done=progress.state.get("files_done", 0) + 1)
+
+    progress.update(files_done=0)
+    in_parallel(one, plan["files"], workers)
 
 
 def plan_url(spec):
@@ -314,13 +357,10 @@ def fetch_modelscope(spec, directory, progress):
 
 
 # ---------------------------------------------------------------- main flow
-def verify(plan, directory, progress):
+def verify(plan, directory, progress, workers=WORKERS):
     progress.update(phase="verifying")
-    bad = []
-    for item in plan["files"]:
-        if not matches(item, os.path.join(directory, item["path"])):
-            bad.append(item["path"])
-    return bad
+    ok = in_parallel(lambda item: matches(item, os.path.join(directory, item["path"])), plan["files"], workers)
+    return [item["path"] for item, good in zip(plan["files"], ok) if not good]
 
 
 def forget(directory, names):
@@ -357,6 +397,7 @@ def record_of(spec, plan, files):
 def run(spec, status_path):
     directory = spec["dir"]
     full_check = spec.get("verify") == "full"
+    workers = spec.get("workers") or WORKERS
     os.makedirs(directory, exist_ok=True)
     with Progress(status_path) as progress:
         current = read_manifest(directory)
@@ -387,14 +428,14 @@ def run(spec, status_path):
             progress.update(phase="downloading", present_bytes=present,
                             resumed_bytes=dir_bytes(os.path.join(directory, ".cache", "huggingface", "download")))
             fetch = (lambda: fetch_hf(spec, plan, directory, progress)) if spec["source"] == "hf" else \
-                (lambda: fetch_http_files(spec["peer_url"], plan, directory, progress))
+                (lambda: fetch_http_files(spec["peer_url"], plan, directory, progress, workers, peer_headers(spec)))
             fetch()
-            bad = verify(plan, directory, progress)
+            bad = verify(plan, directory, progress, workers)
             if bad:  # corrupted or truncated: fetch those again, once
                 progress.update(phase="refetching", refetched=bad)
                 forget(directory, bad)
                 fetch()
-                bad = verify(plan, directory, progress)
+                bad = verify(plan, directory, progress, workers)
                 if bad:
                     raise FetchError(f"files still do not match their expected size/hash after a re-fetch: {bad}")
             files = plan["files"]
@@ -407,7 +448,7 @@ def run(spec, status_path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--spec", required=True, help="JSON file with the request (may hold a token: 0600)")
     parser.add_argument("--status", required=True, help="progress JSON, rewritten every second")
     parser.add_argument("--result", required=True, help="final JSON result")
