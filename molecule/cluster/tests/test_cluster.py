@@ -48,7 +48,7 @@ def test_worker_copied_the_model_from_the_head_over_the_private_network(host, wo
     default route (the server's access log is in the head's journal)."""
     worker_ip = cluster_nic(worker)[1]
     served = host.check_output("journalctl -u inferops-model-seed --no-pager")
-    assert re.search(rf'{re.escape(worker_ip)} .*"GET /tiny-qwen2/model.safetensors HTTP/1.1" 200', served), served[-2000:]
+    assert re.search(rf'{re.escape(worker_ip)} .*"GET /model.safetensors HTTP/1.1" 200', served), served[-2000:]
     assert worker.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum == \
         host.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum
 

@@ -69,8 +69,9 @@ def test_rolling_restart_loses_no_request(host):
     print(f"rolling restart playbook: {time.time() - began:.0f} s, rc={proc.returncode}")
     counts = stop_load(host, "rolling")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert proc.stdout.count("TASK [Restart the server]") == 2, proc.stdout[-3000:]  # one replica at a time
-    assert proc.stdout.count("TASK [Take this replica out of rotation]") == 2
+    # One replica at a time, through vllm_service's restart entry point.
+    assert proc.stdout.count("TASK [inferops.inference.vllm_service : Restart the server]") == 2, proc.stdout[-3000:]
+    assert proc.stdout.count("TASK [inferops.inference.vllm_service : Take this replica out of rotation]") == 2
     assert counts["sent"] > 20 and counts["failed"] == 0, counts
     assert counts["max_gap_s"] < 10, counts
 
@@ -88,9 +89,10 @@ def test_rolling_upgrade_through_the_profile_playbook(host):
     print(f"rolling upgrade playbook: {time.time() - began:.0f} s, rc={proc.returncode}")
     counts = stop_load(host, "upgrade")
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert proc.stdout.count("RUNNING HANDLER [inferops.inference.vllm_service : Restart vLLM]") == 2, proc.stdout[-3000:]
+    # The changed unit restarts each replica through the same restart entry point, drained.
+    assert proc.stdout.count("TASK [inferops.inference.vllm_service : Restart the server]") == 2, proc.stdout[-3000:]
     rewrites = [t for t in proc.stdout.split("TASK [")
-                if t.startswith("inferops.inference.gateway : Rewrite the list of replicas on the gateways]")]
+                if t.startswith("inferops.inference.inferops : Write the list of replicas]")]
     assert [("changed: [" in t) for t in rewrites] == [True] * 4, rewrites  # out and back in, per replica
     assert " down" not in host.file("/etc/nginx/inferops-upstreams.conf").content_string
     for replica in ("inferops-replica-a", "inferops-replica-b"):
