@@ -150,18 +150,25 @@ def test_the_validate_phase_alone_left_the_host_as_it_was(host):
 
 def test_role_tags_reach_the_tasks_of_included_files():
     """--tags model_install runs the model role's included steps (and the checks, tagged always)
-    and nothing of the other roles; a bad value is still refused under it."""
-    before = docker_diff()
-    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
-                              "--tags", "model_install", "-e", json.dumps(CPU))
-    assert "TASK [inferops.inference.model : Create the fetcher's venv]" in out, out[-3000:]
-    # Steps of the other roles (included files, tagged by role) stay out.
-    assert "vllm_install : Create the tools venv]" not in out
-    assert "vllm_service : Write the systemd unit]" not in out
-    assert recap[HOST]["changed"] > 0, recap
-    assert docker_diff() == before
-    out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
-                              "--tags", "model_install", "-e",
-                              json.dumps({**CPU, "model_source": "local", "model_local_path": "/nonexistent"}),
-                              expect_ok=False)
-    assert "model_local_path" in out and recap[HOST]["failed"] == 1, out[-3000:]
+    and nothing of the other roles; a bad value is still refused under it. A pre-staged model
+    (model_source: local) keeps the check-mode run off pip, which the fresh host cannot run."""
+    subprocess.run(["docker", "exec", HOST, "sh", "-c", "mkdir -p /srv/tags-model && echo {} > /srv/tags-model/config.json"],
+                   check=True)
+    try:
+        before = docker_diff()
+        local = {**CPU, "model_source": "local", "model_local_path": "/srv/tags-model", "model_name": "tags-model"}
+        out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
+                                  "--tags", "model_install", "-e", json.dumps(local))
+        # A task of roles/model/tasks/source_local.yml, which main.yml includes.
+        assert "TASK [inferops.inference.model : Look at the pre-staged model]" in out, out[-3000:]
+        # Steps of the other roles (included files, tagged by role) stay out.
+        assert "vllm_install : Create the tools venv]" not in out
+        assert "vllm_service : Write the systemd unit]" not in out
+        assert recap[HOST]["failed"] == 0, recap
+        assert docker_diff() == before
+        out, recap = run_playbook(str(REPO / "playbooks" / "cpu_node.yml"), "--limit", HOST, "--check",
+                                  "--tags", "model_install", "-e", json.dumps({**local, "model_local_path": "/nonexistent"}),
+                                  expect_ok=False)
+        assert "/nonexistent" in out and recap[HOST]["failed"] == 1, out[-3000:]
+    finally:
+        subprocess.run(["docker", "exec", HOST, "rm", "-rf", "/srv/tags-model"], check=False)
