@@ -62,7 +62,9 @@ molecule: lab ## run every Molecule scenario in SCENARIOS, then print their time
 galaxy: lab ## build the collection, install the tarball, run a playbook by FQCN
 	tests/galaxy/test-galaxy-install.sh
 
-test: lint unit sanity molecule galaxy ## everything CI runs
+# One stage after another, each timed, and a table of the stages' and scenarios' times at the end.
+test: ## everything CI runs: venv, lint, unit, sanity, lab, molecule, galaxy
+	tests/lab/suite.sh venv lint unit sanity lab molecule galaxy
 
 test-long: lab-long ## the long scenarios (LONG_SCENARIOS): source build, arm64 host
 	$(MAKE) molecule SCENARIOS="$(LONG_SCENARIOS)"
