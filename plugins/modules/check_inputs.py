@@ -15,6 +15,7 @@ version_added: "0.2.0"
 author: inferops (@inferops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - inferops.inference.attributes.inspect
 options:
   inputs:
     description:
@@ -27,10 +28,6 @@ options:
     type: dict
     required: true
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: all
 """

@@ -16,6 +16,7 @@ version_added: "0.1.0"
 author: inferops maintainers (@inferops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - inferops.inference.attributes.inspect
 options:
   nvidia_smi:
     description: Name or path of nvidia-smi.
@@ -31,10 +32,6 @@ options:
     type: path
     default: /sys/bus/pci/devices
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 """
