@@ -75,6 +75,12 @@ CASES = [
     ("gateway.yml", {}, {"gateway_api_keys": ['k" 1; "Bearer x']}, "gateway_api_keys"),
     ("gateway.yml", {}, {"gateway_backends": ["10.0.0.5:70000"]}, "gateway_backends"),
     ("gateway.yml", {}, {"gateway_read_timeout": "1h; return 200"}, "gateway_read_timeout"),
+    # benchmark
+    ("benchmark.yml", CPU, {"benchmark_url": 'http://127.0.0.1:8000/"; x'}, "benchmark_url"),
+    ("benchmark.yml", CPU, {"benchmark_profiles": [{"name": "p", "dataset": "random", "input_len": 8, "output_len": 8,
+                                                    "num_prompts": "8 --x"}], "benchmark_run": ["p"]},
+     "benchmark_profiles[0].num_prompts"),
+    ("benchmark.yml", CPU, {"benchmark_run": ["nope"]}, "benchmark_run names nope"),
     # ray_cluster
     ("cluster.yml", CLUSTER, {"ray_cluster_node_manager_port": 6379}, "ray_cluster_node_manager_port"),
     ("cluster.yml", CLUSTER, {"ray_cluster_dashboard_host": "0.0.0.0 --x"}, "ray_cluster_dashboard_host"),
