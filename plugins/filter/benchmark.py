@@ -60,8 +60,6 @@ def bench_profile_problems(profiles, run):
     unknown = [n for n in run or [] if n not in names]
     if unknown:
         problems.append(f"benchmark_run names {', '.join(unknown)}, not among benchmark_profiles ({', '.join(names)})")
-    if not run:
-        problems.append("benchmark_run is empty: name the profiles to run")
     return problems
 
 
@@ -110,7 +108,7 @@ def bench_row(result, host, profile):
     if not isinstance(failed, int):
         failed = max(int(prompts) - completed, 0) if isinstance(prompts, int) else 0
     row = {"host": str(host), "profile": str(profile), "completed": completed, "failed": failed}
-    for key, source, _ in FIELDS:
+    for key, source, dummy in FIELDS:
         row[key] = round(_number(result, source, where), 2)
     return row
 
@@ -125,13 +123,32 @@ def bench_rows(results, profiles, host):
 
 def bench_table(rows):
     """Fixed-width lines: a heading and one line per row."""
-    headings = ["host", "profile", "ok", "failed"] + [heading for _, _, heading in FIELDS]
+    headings = ["host", "profile", "ok", "failed"] + [field[2] for field in FIELDS]
     lines = [[str(row["host"]), str(row["profile"]), str(row["completed"]), str(row["failed"])]
-             + [f"{row[key]:.2f}" for key, _, _ in FIELDS] for row in rows or []]
+             + [f"{row[field[0]]:.2f}" for field in FIELDS] for row in rows or []]
     widths = [max(len(cell) for cell in column) for column in zip(headings, *lines)]
     return ["  ".join(cell.ljust(width) if index < 2 else cell.rjust(width)
                       for index, (cell, width) in enumerate(zip(line, widths))).rstrip()
             for line in [headings] + lines]
+
+
+def bench_startup_row(start, host):
+    """One row of a start timed by the vllm_startup module (a loop result: item is the mode)."""
+    if not isinstance(start, dict) or "health_s" not in start:
+        raise AnsibleFilterError(f"{host}: expected a result of inferops.inference.vllm_startup, got {start!r}")
+    return {"host": str(host), "mode": str(start.get("item", "cold" if start.get("cold") else "warm")),
+            "health_s": float(start["health_s"]), "first_completion_s": float(start["first_completion_s"]),
+            "phases": [{"phase": p["phase"], "at_s": float(p["at_s"])} for p in start.get("phases") or []]}
+
+
+def bench_startup_table(rows):
+    """Lines: host, mode, seconds to /health and to the first completion, then each phase's
+    start (seconds after systemctl start)."""
+    lines = [f"{row['host']}  {row['mode']}: /health {row['health_s']:.1f} s, first completion "
+             f"{row['first_completion_s']:.1f} s; "
+             + (", ".join(f"{p['phase']} {p['at_s']:.1f}" for p in row["phases"]) or "no phase in the log")
+             for row in rows or []]
+    return lines
 
 
 def bench_regressions(rows, baseline, max_throughput_drop=0.1, max_ttft_p99_rise=0.2):
@@ -162,4 +179,5 @@ def bench_regressions(rows, baseline, max_throughput_drop=0.1, max_ttft_p99_rise
 class FilterModule:
     def filters(self):
         return {"bench_profile_problems": bench_profile_problems, "bench_serve_args": bench_serve_args,
-                "bench_rows": bench_rows, "bench_table": bench_table, "bench_regressions": bench_regressions}
+                "bench_rows": bench_rows, "bench_table": bench_table, "bench_regressions": bench_regressions,
+                "bench_startup_row": bench_startup_row, "bench_startup_table": bench_startup_table}

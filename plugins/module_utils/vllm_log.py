@@ -13,9 +13,12 @@ import re
 PHASES = (
     ("starting", re.compile(r"vLLM API server version|Initializing a V[01] LLM engine|non-default args")),
     ("loading weights", re.compile(r"Starting to load model|Loading weights|Loading safetensors")),
-    ("compiling", re.compile(r"torch\.compile|Compiling a graph|Warming up model|compilation|Dynamo bytecode")),
+    # Not bare "torch.compile" or "compilation": eager starts log "disabling torch.compile" and
+    # "[compilation.py]" lines too.
+    ("compiling", re.compile(r"Warming up model|Dynamo bytecode transform|Compiling a graph|torch\.compile takes"
+                             r"|Directly load the compiled graph")),
     ("capturing CUDA graphs", re.compile(r"Capturing CUDA graph|CUDA graph capturing|Graph capturing")),
-    ("starting the API server", re.compile(r"Starting vLLM API server|Available routes|Started server process")),
+    ("starting the API server", re.compile(r"Starting vLLM (API )?server|Available routes|Started server process")),
     ("ready", re.compile(r"Application startup complete")),
 )
 _FAILED = re.compile(r"Traceback \(most recent call last\)|EngineCore failed to start|RuntimeError|ValueError|Error:")
@@ -40,3 +43,33 @@ def error_lines(lines, limit=30):
         starts = [i for i, line in enumerate(lines) if _FAILED.search(line)]
     begin = starts[-1] if starts else max(len(lines) - limit, 0)
     return lines[begin:][-limit:]
+
+
+def journal_entries(text):
+    """(unix time, message) of each line of `journalctl -o short-unix` output; other lines
+    (continuations, "-- No entries --") are skipped."""
+    entries = []
+    for line in text.splitlines():
+        stamp, dummy, rest = line.partition(" ")
+        try:
+            when = float(stamp)
+        except ValueError:
+            continue
+        # "<host> <identifier>[<pid>]: <message>"
+        message = rest.split(": ", 1)[1] if ": " in rest else rest
+        entries.append((when, message))
+    return entries
+
+
+def phase_times(entries, start):
+    """When each startup phase first shows in the log, in seconds after start, in the order a
+    start goes through them: [{"phase": ..., "at_s": ...}]. Phases the log never shows (no
+    CUDA graphs on CPU, no compile in eager mode) are left out."""
+    first = {}
+    for when, message in entries:
+        if when < start:  # the previous run's last lines
+            continue
+        for name, pattern in PHASES:
+            if name not in first and pattern.search(message):
+                first[name] = when - start
+    return [{"phase": name, "at_s": round(first[name], 2)} for name, dummy in PHASES if name in first]

@@ -106,13 +106,23 @@ BENCH = {"benchmark_profiles": [
 
 
 def test_the_benchmark_playbook_reports_and_gates(host, tmp_path):
-    """playbooks/benchmark.yml: vLLM's serving benchmark from the host's venv, the results on the
-    controller, the table printed; then a baseline three times faster fails the play by name."""
+    """playbooks/benchmark.yml: a cold and a warm start timed by phase, then vLLM's serving
+    benchmark from the host's venv, the results on the controller, the tables printed; then a
+    baseline three times faster fails the play by name."""
     playbook = str(SCENARIO.parents[1] / "playbooks" / "benchmark.yml")
     settings = {**BENCH, "inferops_target": "all", "benchmark_results_dir": str(tmp_path)}
-    out, recap = run_playbook(playbook, "-e", json.dumps(settings))
-    assert recap["inferops-cpu_node"]["changed"] == 0, recap
+    out, recap = run_playbook(playbook, "-e", json.dumps({**settings, "benchmark_startup": True}))
+    assert recap["inferops-cpu_node"]["changed"] == 2, recap  # the two restarts
     assert API_KEY not in out
+    starts = json.loads(next(tmp_path.glob("*/startup.json")).read_text())
+    print("startup:", json.dumps(starts))
+    assert [s["mode"] for s in starts] == ["cold", "warm"]
+    for start in starts:
+        phases = [p["phase"] for p in start["phases"]]
+        assert "loading weights" in phases and phases[-1] == "ready", start
+        # (journald stamps lines when it reads them: "ready" may trail /health on a busy machine)
+        assert 0 < start["phases"][-1]["at_s"] and 0 < start["health_s"] <= start["first_completion_s"], start
+    assert "inferops-cpu_node cold: /health" in " ".join(out.split())
     runs = list(tmp_path.iterdir())
     assert len(runs) == 1
     summary = json.loads((runs[0] / "summary.json").read_text())

@@ -5,7 +5,8 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.inferops.inference.plugins.filter.benchmark import (
-    bench_profile_problems, bench_regressions, bench_row, bench_rows, bench_serve_args, bench_table)
+    bench_profile_problems, bench_regressions, bench_row, bench_rows, bench_serve_args, bench_startup_row,
+    bench_startup_table, bench_table)
 
 SHORT = {"name": "short", "dataset": "random", "input_len": 128, "output_len": 64, "num_prompts": 32,
          "max_concurrency": 4}
@@ -56,7 +57,6 @@ def test_good_profiles_have_no_problems():
     ([{**SHORT, "request_rate": "0"}], ["short"], "request_rate must be a number"),
     ([SHORT, SHORT], ["short"], "the names short are used twice"),
     ([SHORT], ["long"], "benchmark_run names long, not among benchmark_profiles (short)"),
-    ([SHORT], [], "benchmark_run is empty"),
 ])
 def test_bad_profiles_are_named(profiles, run, expected):
     assert any(expected in p for p in bench_profile_problems(profiles, run)), bench_profile_problems(profiles, run)
@@ -119,3 +119,18 @@ def test_the_gate_names_lower_throughput_higher_ttft_and_failures():
 def test_rows_missing_from_the_baseline_are_judged_on_failures_only():
     row = bench_row(RESULT, "new-host", "short")
     assert bench_regressions([row], [bench_row(RESULT, "h", "short")]) == []
+
+
+START = {"item": "cold", "cold": True, "health_s": 42.7, "first_completion_s": 43.1, "changed": True,
+         "phases": [{"phase": "starting", "at_s": 14.65}, {"phase": "ready", "at_s": 42.58}]}
+
+
+def test_a_timed_start_becomes_a_row_and_a_line():
+    row = bench_startup_row(START, "h1")
+    assert row == {"host": "h1", "mode": "cold", "health_s": 42.7, "first_completion_s": 43.1,
+                   "phases": [{"phase": "starting", "at_s": 14.65}, {"phase": "ready", "at_s": 42.58}]}
+    assert bench_startup_table([row]) == [
+        "h1  cold: /health 42.7 s, first completion 43.1 s; starting 14.7, ready 42.6"]
+    assert bench_startup_table([{**row, "phases": []}])[0].endswith("no phase in the log")
+    with pytest.raises(AnsibleFilterError, match="vllm_startup"):
+        bench_startup_row({"failed": True}, "h1")
