@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.inferops.inference.plugins.module_utils.addresses import host_address
+
 
 def gateway_backends(hosts, hostvars, default_port=8000):
     """['10.0.0.11:8000', ...] for the given inventory hosts.
@@ -10,17 +12,8 @@ def gateway_backends(hosts, hostvars, default_port=8000):
     default route (facts), its ansible_host, its inventory name. The port is its
     vllm_service_port.
     """
-    backends = []
-    for name in hosts:
-        hv = hostvars[name]
-        facts = hv.get("ansible_facts") or {}
-        address = (hv.get("gateway_backend_address")
-                   or (facts.get("default_ipv4") or {}).get("address")
-                   or hv.get("ansible_host")
-                   or name)
-        port = int(hv.get("vllm_service_port", default_port))
-        backends.append(f"{address}:{port}")
-    return backends
+    return [f"{host_address(hostvars[name], name)}:{int(hostvars[name].get('vllm_service_port', default_port))}"
+            for name in hosts]
 
 
 def gateway_upstream_servers(backends, drain=(), max_fails=1, fail_timeout="10s"):
