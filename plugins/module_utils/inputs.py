@@ -38,6 +38,8 @@ _DEVICE_ALLOW = re.compile(r"^(?!.*\.\.)(/dev/[A-Za-z0-9_][A-Za-z0-9_./-]*|(char
 _SYSCALL = re.compile(r"^~?@?[a-z0-9_-]{1,64}(:[A-Z0-9]{1,16})?$")
 _INTERFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$")
 _NGINX_TIME = re.compile(r"^[0-9]{1,9}(ms|s|m|h|d|w|M|y)?$")
+_PROM_DURATION = re.compile(r"^([0-9]{1,9}(ms|s|m|h|d|w|y))+$")
+_NUMBER = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,15})?$")
 _NGINX_SIZE = re.compile(r"^[0-9]{1,9}[kKmMgG]?$")
 _CPU_BIND = re.compile(r"^(auto|nobind|[0-9][0-9,|-]*)$")
 _APT_SOURCE = re.compile(r"^deb(-src)? (\[(?P<opts>[^\]]*)\] )?(?P<uri>\S+) (?P<suite>\S+)( \S+)*$")
@@ -70,6 +72,8 @@ DESCRIPTIONS = {
     "port": "a TCP port number in 1-65535",
     "nginx_time": "an nginx time such as 5s, 500ms or 1h",
     "nginx_size": "an nginx size such as 16m or 1024k",
+    "prom_duration": "a Prometheus duration such as 15s, 5m or 1h30m",
+    "number": "a number of at least 0, such as 0.9 or 5",
     "cpu_bind": "auto, nobind or CPU lists such as 0-31|32-63",
     "model_ref": "an absolute path of letters, digits and . _ / @ + , = - or a repository id owner/name",
     "package": "a package name, optionally with a version (letters, digits and _ . + : = ~ * -)",
@@ -93,7 +97,8 @@ _LIMITS = {"name": 64, "account": 32, "token": 4096, "text": 1024, "arg": 1024, 
 # Kinds that are one regular expression and nothing else.
 _MATCH_ONLY = {"account": _ACCOUNT, "interface": _INTERFACE, "token": _TOKEN, "word": _WORD, "version": _VERSION,
                "env_name": _ENV_NAME, "package": _PACKAGE, "nginx_time": _NGINX_TIME, "nginx_size": _NGINX_SIZE,
-               "cpu_bind": _CPU_BIND, "directive": _DIRECTIVE, "device_allow": _DEVICE_ALLOW, "syscall": _SYSCALL}
+               "cpu_bind": _CPU_BIND, "prom_duration": _PROM_DURATION, "directive": _DIRECTIVE,
+               "device_allow": _DEVICE_ALLOW, "syscall": _SYSCALL}
 
 
 def _is_host(value):
@@ -253,6 +258,11 @@ def check(name, value, rule):
         if isinstance(value, str) and len(value) > 18:
             return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
         return None if int(value) >= low else f"{name} must be a whole number of at least {low}, got {_shown(value, secret)}"
+    if kind == "number":
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) or isinstance(value, str)):
+            return f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
+        text = repr(value) if isinstance(value, float) else str(value)
+        return None if _NUMBER.match(text) else f"{name} must be {DESCRIPTIONS[kind]}, got {_shown(value, secret)}"
     if kind == "port":
         try:
             number = int(str(value), 10)
