@@ -81,6 +81,9 @@ CASES = [
                                                     "num_prompts": "8 --x"}], "benchmark_run": ["p"]},
      "benchmark_profiles[0].num_prompts"),
     ("benchmark.yml", CPU, {"benchmark_run": ["nope"]}, "benchmark_run names nope"),
+    # monitoring
+    ("monitoring.yml", CPU, {"monitoring_retention": "15d --web.enable-admin-api"}, "monitoring_retention"),
+    ("monitoring.yml", CPU, {"monitoring_alert_kv_cache_usage": "0.9 or vector(1)"}, "monitoring_alert_kv_cache_usage"),
     # ray_cluster
     ("cluster.yml", CLUSTER, {"ray_cluster_node_manager_port": 6379}, "ray_cluster_node_manager_port"),
     ("cluster.yml", CLUSTER, {"ray_cluster_dashboard_host": "0.0.0.0 --x"}, "ray_cluster_dashboard_host"),

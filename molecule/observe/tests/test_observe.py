@@ -1,0 +1,101 @@
+"""Prometheus watches the served tiny model: every expression the dashboard and the alert rules
+use returns data after some load, and the endpoint-down alert fires when the server stops."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+from recap import curl  # noqa: E402
+
+HOST = "inferops-observe"
+testinfra_hosts = [f"ansible://{HOST}"]
+API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
+DASHBOARD = "/var/lib/inferops/grafana/inferops-vllm.json"
+ALERT = re.compile(r"^\((?P<signal>.*)\) (==|!=|>=|<=|>|<) \S+$")
+
+
+def prom(host, path):
+    """Prometheus' HTTP API, asked from its own host (it listens on 127.0.0.1 only)."""
+    return json.loads(host.check_output(f"curl -sf 'http://127.0.0.1:9090{path}'"))
+
+
+def query(host, expr):
+    return prom(host, "/api/v1/query?query=" + urllib.parse.quote(expr, safe=""))["data"]["result"]
+
+
+def wait_for(predicate, timeout, step=3):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def test_every_target_is_up(host):
+    def up():
+        targets = prom(host, "/api/v1/targets")["data"]["activeTargets"]
+        return targets if targets and all(t["health"] == "up" for t in targets) else None
+    targets = wait_for(up, 60)
+    assert targets, prom(host, "/api/v1/targets")
+    assert sorted(t["labels"]["job"] for t in targets) == ["node", "prometheus", "vllm"]
+
+
+def test_the_rules_and_configuration_pass_promtool(host):
+    host.run_expect([0], "promtool check rules /etc/prometheus/rules/inferops.yml")
+    host.run_expect([0], "promtool check config /etc/prometheus/prometheus.yml")
+    names = [r["name"] for g in prom(host, "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
+    assert names == ["VLLMEndpointDown", "VLLMQueueGrowing", "VLLMKVCacheNearlyFull", "VLLMTimeToFirstTokenHigh"]
+
+
+def test_every_dashboard_and_alert_expression_returns_data(host):
+    """A panel that shows no data is a failing test: after a few completions (and two scrapes)
+    each expression of the dashboard and each alert's signal (its expression without the
+    threshold) returns at least one series, with a number."""
+    for index in range(8):
+        status, body = curl(host, "/v1/completions", key=API_KEY,
+                            body={"model": "tiny-qwen2", "prompt": f"count to {index}", "max_tokens": 8})
+        assert status == 200, body
+    board = json.loads(host.file(DASHBOARD).content_string)
+    exprs = [target["expr"] for panel in board["panels"] for target in panel["targets"]]
+    rules = [r for g in prom(host, "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
+    exprs += [ALERT.match(r["query"]).group("signal") for r in rules]
+    assert len(exprs) == 16, exprs
+
+    def answered(expr):
+        return [s for s in query(host, expr) if s["value"][1] not in ("NaN", "+Inf", "-Inf")]
+    empty = [e for e in exprs if not wait_for(lambda e=e: answered(e), 60, step=5)]
+    assert empty == [], f"no data for {empty}"
+
+
+def test_the_endpoint_down_alert_fires_when_the_server_stops(host):
+    host.run_expect([0], "systemctl stop vllm")
+    try:
+        def firing():
+            alerts = prom(host, "/api/v1/alerts")["data"]["alerts"]
+            return [a for a in alerts if a["labels"]["alertname"] == "VLLMEndpointDown" and a["state"] == "firing"]
+        fired = wait_for(firing, 120)
+        assert fired, prom(host, "/api/v1/alerts")
+        assert fired[0]["labels"]["severity"] == "critical"
+        assert fired[0]["labels"]["instance"].endswith(":8000")
+    finally:
+        host.run_expect([0], "systemctl start vllm")
+    assert wait_for(lambda: host.run("curl -sf -o /dev/null http://127.0.0.1:8000/health").rc == 0, 600, step=5)
+
+
+def test_a_bad_duration_is_refused_before_any_change():
+    """A duration reaches Prometheus' command line and rule files: one token only."""
+    repo = Path(__file__).resolve().parents[3]
+    proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+                           str(repo / "playbooks" / "monitoring.yml"), "-e", "inferops_target=all",
+                           "-e", json.dumps({"monitoring_retention": "15d --web.enable-admin-api"})],
+                          capture_output=True, text=True, check=False, timeout=600)
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0 and "monitoring_retention must be a Prometheus duration" in out, out[-3000:]
+    assert "changed=0" in out
