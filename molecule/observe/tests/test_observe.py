@@ -16,6 +16,7 @@ HOST = "inferops-observe"
 testinfra_hosts = [f"ansible://{HOST}"]
 API_KEY = (Path(os.environ["LAB_DIR"]) / "api-key").read_text().strip()
 DASHBOARD = "/var/lib/inferops/grafana/inferops-vllm.json"
+GATEWAY = "http://127.0.0.1:8080"
 ALERT = re.compile(r"^\((?P<signal>.*)\) (==|!=|>=|<=|>|<) \S+$")
 
 
@@ -44,14 +45,15 @@ def test_every_target_is_up(host):
         return targets if targets and all(t["health"] == "up" for t in targets) else None
     targets = wait_for(up, 60)
     assert targets, prom(host, "/api/v1/targets")
-    assert sorted(t["labels"]["job"] for t in targets) == ["node", "prometheus", "vllm"]
+    assert sorted(t["labels"]["job"] for t in targets) == ["nginx", "node", "prometheus", "vllm"]
 
 
 def test_the_rules_and_configuration_pass_promtool(host):
     host.run_expect([0], "promtool check rules /etc/prometheus/rules/inferops.yml")
     host.run_expect([0], "promtool check config /etc/prometheus/prometheus.yml")
     names = [r["name"] for g in prom(host, "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
-    assert names == ["VLLMEndpointDown", "VLLMQueueGrowing", "VLLMKVCacheNearlyFull", "VLLMTimeToFirstTokenHigh"]
+    assert names == ["VLLMEndpointDown", "VLLMQueueGrowing", "VLLMKVCacheNearlyFull", "VLLMTimeToFirstTokenHigh",
+                     "GatewayDown"]
 
 
 def test_every_dashboard_and_alert_expression_returns_data(host):
@@ -59,14 +61,14 @@ def test_every_dashboard_and_alert_expression_returns_data(host):
     each expression of the dashboard and each alert's signal (its expression without the
     threshold) returns at least one series, with a number."""
     for index in range(8):
-        status, body = curl(host, "/v1/completions", key=API_KEY,
+        status, body = curl(host, "/v1/completions", key=API_KEY, url=GATEWAY,
                             body={"model": "tiny-qwen2", "prompt": f"count to {index}", "max_tokens": 8})
         assert status == 200, body
     board = json.loads(host.file(DASHBOARD).content_string)
     exprs = [target["expr"] for panel in board["panels"] for target in panel["targets"]]
     rules = [r for g in prom(host, "/api/v1/rules")["data"]["groups"] for r in g["rules"]]
     exprs += [ALERT.match(r["query"]).group("signal") for r in rules]
-    assert len(exprs) == 16, exprs
+    assert len(exprs) == 19, exprs
 
     def answered(expr):
         return [s for s in query(host, expr) if s["value"][1] not in ("NaN", "+Inf", "-Inf")]
