@@ -77,13 +77,16 @@ def test_rolling_restart_loses_no_request(host):
     assert counts["max_gap_s"] < 10, counts
 
 
-def test_rolling_upgrade_through_the_profile_playbook(host):
+def test_rolling_upgrade_through_the_profile_playbook(host, tmp_path):
     """A configuration change rolled out by cpu_node.yml one replica at a time, each drained
-    before the restart its changed unit needs."""
+    before the restart its changed unit needs, and each batch gated by the benchmark role."""
     start_load(host, "upgrade")
     began = time.time()
     extra = {"inferops_target": "vllm_replicas", "model_fleet_seed": "inferops-replica-a",
-             "inferops_serial": 1, "vllm_service_drain_on_restart": True, "vllm_service_max_num_seqs": 16}
+             "inferops_serial": 1, "vllm_service_drain_on_restart": True, "vllm_service_max_num_seqs": 16,
+             "inferops_benchmark_gate": True, "benchmark_results_dir": str(tmp_path),
+             "benchmark_profiles": [{"name": "gate", "dataset": "random", "input_len": 16, "output_len": 8,
+                                     "num_prompts": 4, "max_concurrency": 2}], "benchmark_run": ["gate"]}
     proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
                            str(REPO / "playbooks" / "cpu_node.yml"), "-e", json.dumps(extra)],
                           capture_output=True, text=True, check=False)
@@ -102,6 +105,11 @@ def test_rolling_upgrade_through_the_profile_playbook(host):
         assert "--max-num-seqs 16" in unit, unit
     assert counts["sent"] > 20 and counts["failed"] == 0, counts
     assert counts["max_gap_s"] < 10, counts
+    # The gate: one benchmark per batch, on the replica just upgraded, each with its summary.
+    summaries = sorted(tmp_path.glob("*/summary.json"))
+    assert [json.loads(f.read_text())[0]["host"] for f in summaries] == ["inferops-replica-a", "inferops-replica-b"], \
+        summaries
+    assert all(json.loads(f.read_text())[0]["failed"] == 0 for f in summaries)
 
 
 def test_killed_replica_traffic_keeps_flowing(host):
