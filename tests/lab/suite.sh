@@ -6,7 +6,7 @@
 set -uo pipefail
 lab="${LAB_DIR:-.lab}"
 mkdir -p "$lab"
-lines() { wc -l < "$lab/timings.txt" 2>/dev/null || echo 0; }
+lines() { if [ -f "$lab/timings.txt" ]; then wc -l < "$lab/timings.txt"; else echo 0; fi; }
 scenario_rows() {  # scenario_rows FROM: the lines of timings.txt after line FROM, as table rows
   tail -n +"$(( $1 + 1 ))" "$lab/timings.txt" 2>/dev/null \
     | sed -E 's/^scenario ([^ ]+) (.*) in ([0-9]+) s$/\1 \3 \2/' \
