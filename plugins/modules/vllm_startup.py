@@ -93,9 +93,10 @@ import os
 import shutil
 import time
 import urllib.error
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.inferops.inference.plugins.module_utils.vllm_log import (
     error_lines, journal_entries, phase_times)
@@ -109,12 +110,12 @@ def _request(url, key, body=None, timeout=30):
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=timeout) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw[:1] in (b"{", b"[") else None
+        resp = open_url(url, data=data, headers=headers, method="POST" if data else "GET", timeout=timeout)
+        raw = resp.read()
+        return resp.getcode(), json.loads(raw) if raw[:1] in (b"{", b"[") else None
     except urllib.error.HTTPError as error:
         return error.code, None
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, UrlConnectionError, OSError, ValueError):
         return -1, None
 
 
