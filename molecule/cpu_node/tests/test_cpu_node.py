@@ -97,54 +97,6 @@ def test_check_mode_on_the_converged_host_changes_nothing():
     assert API_KEY not in out
 
 
-# Two small profiles: the playbook's code paths (both datasets, the table, the gate), not a
-# measurement of the lab.
-BENCH = {"benchmark_profiles": [
-    {"name": "short", "dataset": "random", "input_len": 32, "output_len": 16, "num_prompts": 8, "max_concurrency": 4},
-    {"name": "prefix", "dataset": "prefix_repetition", "prefix_len": 64, "input_len": 16, "output_len": 16,
-     "num_prefixes": 2, "num_prompts": 8, "max_concurrency": 4}], "benchmark_run": ["short", "prefix"]}
-
-
-def test_the_benchmark_playbook_reports_and_gates(host, tmp_path):
-    """playbooks/benchmark.yml: a cold and a warm start timed by phase, then vLLM's serving
-    benchmark from the host's venv, the results on the controller, the tables printed; then a
-    baseline three times faster fails the play by name."""
-    playbook = str(SCENARIO.parents[1] / "playbooks" / "benchmark.yml")
-    settings = {**BENCH, "inferops_target": "all", "benchmark_results_dir": str(tmp_path)}
-    out, recap = run_playbook(playbook, "-e", json.dumps({**settings, "benchmark_startup": True}))
-    assert recap["inferops-cpu_node"]["changed"] == 1, recap  # the restarts (one looped task)
-    assert API_KEY not in out
-    starts = json.loads(next(tmp_path.glob("*/startup.json")).read_text())
-    print("startup:", json.dumps(starts))
-    assert [s["mode"] for s in starts] == ["cold", "warm"]
-    for start in starts:
-        phases = [p["phase"] for p in start["phases"]]
-        assert "loading weights" in phases and phases[-1] == "ready", start
-        # (journald stamps lines when it reads them: "ready" may trail /health on a busy machine)
-        assert 0 < start["phases"][-1]["at_s"] and 0 < start["health_s"] <= start["first_completion_s"], start
-    assert "inferops-cpu_node cold: /health" in " ".join(out.split())
-    runs = list(tmp_path.iterdir())
-    assert len(runs) == 1
-    summary = json.loads((runs[0] / "summary.json").read_text())
-    assert [(r["host"], r["profile"]) for r in summary] == [("inferops-cpu_node", "short"), ("inferops-cpu_node", "prefix")]
-    for row in summary:
-        assert row["completed"] == 8 and row["failed"] == 0 and row["out_tok_s"] > 0 and row["ttft_p99"] > 0, row
-        result = json.loads((runs[0] / "inferops-cpu_node" / f"{row['profile']}.json").read_text())
-        assert result["completed"] == 8 and result["model_id"] == MODEL
-    flat = " ".join(out.split())
-    assert "host profile ok failed req/s tok/s TTFT50 TTFT99" in flat
-    assert "inferops-cpu_node short 8 0" in flat and "inferops-cpu_node prefix 8 0" in flat
-    assert host.run("ls -d /tmp/inferops-benchmark-* 2>/dev/null").stdout == ""  # removed again
-
-    faster = [{**row, "out_tok_s": row["out_tok_s"] * 3} for row in summary]
-    baseline = tmp_path / "baseline.json"
-    baseline.write_text(json.dumps(faster))
-    out, recap = run_playbook(playbook, "-e", json.dumps({**settings, "benchmark_run": ["short"],
-                                                          "benchmark_baseline": str(baseline)}), expect_ok=False)
-    assert "Worse than the baseline" in out and "inferops-cpu_node (short): output throughput" in " ".join(out.split()), \
-        out[-3000:]
-
-
 def test_systemd_brings_the_server_back_after_kill_9(host):
     pid = host.check_output("systemctl show -p MainPID --value vllm")
     host.run_expect([0], f"kill -9 {pid}")
