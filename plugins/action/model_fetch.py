@@ -3,6 +3,9 @@
 A multi-hundred-GB download takes hours; `async` would show nothing but "still running".
 This action starts roles/model/files/inferops_model_fetch.py detached on the host, polls its
 status file and prints bytes and files done and the rate, then returns its result.
+
+mode=start only starts it and mode=wait only polls, so that a playbook can download the model
+while other roles install packages and wheels (the fetcher depends on none of them).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ def progress_line(host, status):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("spec", "python", "script", "work_dir", "poll", "timeout"))
+    _VALID_ARGS = frozenset(("spec", "python", "script", "work_dir", "poll", "timeout", "mode"))
+    MODES = ("run", "start", "wait")
 
     def _run(self, command):
         result = self._low_level_execute_command(command, sudoable=True)
@@ -58,8 +62,9 @@ class ActionModule(ActionBase):
         args = self._task.args
         spec = dict(args["spec"])
         work = args.get("work_dir", "/var/lib/inferops/model-fetch")
-        poll = float(args.get("poll", 5))
-        timeout = float(args.get("timeout", 86400))
+        mode = args.get("mode", "run")
+        if mode not in self.MODES:
+            raise AnsibleActionFail(f"mode must be one of {', '.join(self.MODES)}, not {mode!r}")
         host = task_vars.get("inventory_hostname", "host")
         name = spec["dir"].rstrip("/").split("/")[-1]
         spec_path, status_path, result_path, log_path = (
@@ -72,6 +77,17 @@ class ActionModule(ActionBase):
             result.update(changed=not complete, msg="complete copy recorded" if complete else "would fetch")
             return result
 
+        if mode != "wait":
+            self._start(args, spec, work, spec_path, status_path, result_path, log_path)
+            if mode == "start":
+                result.update(changed=False, started=True, msg=f"fetching in the background (log: {log_path})")
+                return result
+        elif self._run(f"test -e {shlex.quote(spec_path)} -o -e {shlex.quote(result_path)}")[0] != 0:
+            raise AnsibleActionFail(f"no fetch of {spec['dir']} was started (mode=start) on this host")
+        return self._wait(result, host, spec_path, status_path, result_path, log_path,
+                          poll=float(args.get("poll", 5)), timeout=float(args.get("timeout", 86400)))
+
+    def _start(self, args, spec, work, spec_path, status_path, result_path, log_path):
         # The spec may hold a token: transferred as a file and installed 0600, never put on a
         # command line.
         tmpdir = self._make_tmp_path()
@@ -93,11 +109,12 @@ class ActionModule(ActionBase):
         if rc != 0:
             raise AnsibleActionFail(f"could not start the fetcher: {out}{err}")
 
+    def _wait(self, result, host, spec_path, status_path, result_path, log_path, poll, timeout):
         deadline = time.time() + timeout
         last = None
         try:
-            while time.time() < deadline:
-                time.sleep(poll)
+            # Looked at before the first sleep: a fetch started earlier in the play may be done.
+            while True:
                 final = self._read_json(result_path)
                 status = self._read_json(status_path)
                 if status and status.get("phase") not in ("done",) and status != last:
@@ -105,8 +122,9 @@ class ActionModule(ActionBase):
                     last = status
                 if final is not None:
                     break
-            else:
-                raise AnsibleActionFail(f"the model fetch did not finish within {int(timeout)} s (see {log_path})")
+                if time.time() >= deadline:
+                    raise AnsibleActionFail(f"the model fetch did not finish within {int(timeout)} s (see {log_path})")
+                time.sleep(poll)
         finally:
             self._run(f"rm -f {shlex.quote(spec_path)}")
 

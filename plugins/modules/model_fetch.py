@@ -38,6 +38,15 @@ options:
     description: Give up after this many seconds.
     type: float
     default: 86400
+  mode:
+    description:
+      - C(run) starts the fetcher and waits for its result.
+      - C(start) starts it and returns at once, so that other work of the play overlaps the download.
+      - C(wait) waits for the result of a fetch that C(start) began earlier in the play on this host
+        (same O(spec.dir) and O(work_dir)); it fails when none was started.
+    type: str
+    choices: [run, start, wait]
+    default: run
 attributes:
   check_mode:
     support: partial
@@ -64,6 +73,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+started: {description: True when mode=start launched the fetcher., returned: mode=start, type: bool}
 revision: {description: The commit (or archive sha256) the copy is of., returned: success, type: str}
 files: {description: Number of files in the copy., returned: success, type: int}
 bytes: {description: Size of the copy., returned: success, type: int}
