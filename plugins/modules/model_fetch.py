@@ -43,7 +43,7 @@ options:
       - C(run) starts the fetcher and waits for its result.
       - C(start) starts it and returns at once, so that other work of the play overlaps the download.
       - C(wait) waits for the result of a fetch that C(start) began earlier in the play on this host
-        (same O(spec.dir) and O(work_dir)); it fails when none was started.
+        (same model directory in O(spec) and same O(work_dir)); it fails when none was started.
     type: str
     choices: [run, start, wait]
     default: run
