@@ -39,6 +39,18 @@ def progress_line(host, status):
             + f", {_human(status.get('rate_bytes_per_s', 0))}/s")
 
 
+# A fetcher whose status file is older than this (it rewrites it every second) has stopped.
+STALE_AFTER = 60
+MAX_RESTARTS = 2
+
+
+def job_files(work, model_dir):
+    """The files of one model directory's fetch on the host (unit tested)."""
+    name = model_dir.rstrip("/").split("/")[-1]
+    files = {ext.split(".")[0]: f"{work}/{name}.{ext}" for ext in ("spec.json", "status.json", "result.json", "log", "pid")}
+    return {**files, "work": work}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("spec", "python", "script", "work_dir", "poll", "timeout", "mode"))
@@ -61,76 +73,108 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = self._task.args
         spec = dict(args["spec"])
-        work = args.get("work_dir", "/var/lib/inferops/model-fetch")
         mode = args.get("mode", "run")
         if mode not in self.MODES:
             raise AnsibleActionFail(f"mode must be one of {', '.join(self.MODES)}, not {mode!r}")
         host = task_vars.get("inventory_hostname", "host")
-        name = spec["dir"].rstrip("/").split("/")[-1]
-        spec_path, status_path, result_path, log_path = (
-            f"{work}/{name}.{ext}" for ext in ("spec.json", "status.json", "result.json", "log"))
+        files = job_files(args.get("work_dir", "/var/lib/inferops/model-fetch"), spec["dir"])
 
         if self._task.check_mode:
             manifest = self._read_json(spec["dir"].rstrip("/") + "/.inferops-model.json")
             pinned = spec.get("source") in ("url",) and manifest and manifest.get("revision") == spec.get("sha256")
             complete = manifest is not None and (pinned or spec.get("source") != "url")
-            result.update(changed=not complete, msg="complete copy recorded" if complete else "would fetch")
+            # start changes nothing itself: the wait that follows reports the fetch.
+            result.update(changed=not complete and mode != "start",
+                          msg="complete copy recorded" if complete else "would fetch")
             return result
 
         if mode != "wait":
-            self._start(args, spec, work, spec_path, status_path, result_path, log_path)
+            self._start(args, spec, files)
             if mode == "start":
-                result.update(changed=False, started=True, msg=f"fetching in the background (log: {log_path})")
+                result.update(changed=False, started=True, msg=f"fetching in the background (log: {files['log']})")
                 return result
-        elif self._run(f"test -e {shlex.quote(spec_path)} -o -e {shlex.quote(result_path)}")[0] != 0:
+        # The pid file is written by start and removed by the wait: a result left by an
+        # earlier run is not taken for this one's.
+        elif self._run(f"test -e {shlex.quote(files['pid'])}")[0] != 0:
             raise AnsibleActionFail(f"no fetch of {spec['dir']} was started (mode=start) on this host")
-        return self._wait(result, host, spec_path, status_path, result_path, log_path,
-                          poll=float(args.get("poll", 5)), timeout=float(args.get("timeout", 86400)))
+        return self._wait(result, host, args, spec, files)
 
-    def _start(self, args, spec, work, spec_path, status_path, result_path, log_path):
+    def _start(self, args, spec, files):
+        q = {key: shlex.quote(path) for key, path in files.items()}
+        # One fetcher per directory: one left running by an interrupted run (it outlives the
+        # play) is stopped first, so that its result cannot be taken for this run's.
+        self._run(f"p=$(cat {q['pid']} 2>/dev/null) && grep -qsF {q['result']} /proc/$p/cmdline"
+                  f" && kill $p && for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done")
         # The spec may hold a token: transferred as a file and installed 0600, never put on a
-        # command line.
+        # command line; the fetcher deletes it once read.
         tmpdir = self._make_tmp_path()
         staged = self._connection._shell.join_path(tmpdir, "spec.json")
         try:
             self._transfer_data(staged, json.dumps(spec))
             self._fixup_perms2([tmpdir, staged])
             rc, out, err = self._run(
-                f"mkdir -p -m 0700 {shlex.quote(work)} && install -m 0600 {shlex.quote(staged)} {shlex.quote(spec_path)}"
-                f" && rm -f {shlex.quote(status_path)} {shlex.quote(result_path)}")
+                f"mkdir -p -m 0700 {q['work']} && install -m 0600 {shlex.quote(staged)} {q['spec']}"
+                f" && rm -f {q['status']} {q['result']}")
         finally:
             self._remove_tmp_path(tmpdir)
         if rc != 0:
-            raise AnsibleActionFail(f"could not write {spec_path}: {out}{err}")
-        start = (f"setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
-                 f"--spec {shlex.quote(spec_path)} --status {shlex.quote(status_path)} "
-                 f"--result {shlex.quote(result_path)} >{shlex.quote(log_path)} 2>&1 </dev/null & echo started")
+            raise AnsibleActionFail(f"could not write {files['spec']}: {out}{err}")
+        # The status file, created here and rewritten every second by the fetcher, is its heartbeat.
+        start = (f"touch {q['status']} && setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
+                 f"--spec {q['spec']} --status {q['status']} "
+                 f"--result {q['result']} >{q['log']} 2>&1 </dev/null & echo $! > {q['pid']}")
         rc, out, err = self._run(start)
         if rc != 0:
             raise AnsibleActionFail(f"could not start the fetcher: {out}{err}")
 
-    def _wait(self, result, host, spec_path, status_path, result_path, log_path, poll, timeout):
+    def _status(self, path):
+        """(seconds since the fetcher last wrote its status, the status) or (None, None)."""
+        q = shlex.quote(path)
+        rc, out, _err = self._run(f"test -e {q} && echo $(( $(date +%s) - $(stat -c %Y {q}) )) && cat {q}")
+        if rc != 0 or not out.strip():
+            return None, None
+        age, _sep, text = out.partition("\n")
+        try:
+            return int(age), (json.loads(text) if text.strip() else None)
+        except ValueError:
+            return None, None
+
+    def _wait(self, result, host, args, spec, files):
+        poll, timeout = float(args.get("poll", 5)), float(args.get("timeout", 86400))
+        stale_after = max(STALE_AFTER, 3 * poll)
         deadline = time.time() + timeout
-        last = None
+        last, restarts = None, 0
         try:
             # Looked at before the first sleep: a fetch started earlier in the play may be done.
             while True:
-                final = self._read_json(result_path)
-                status = self._read_json(status_path)
+                final = self._read_json(files["result"])
+                if final is not None:
+                    break
+                age, status = self._status(files["status"])
                 if status and status.get("phase") not in ("done",) and status != last:
                     display.display(progress_line(host, status))
                     last = status
-                if final is not None:
-                    break
+                if age is None or age > stale_after:
+                    # Stopped without a result (a reboot by the driver role, a kill): it resumes.
+                    final = self._read_json(files["result"])
+                    if final is not None:
+                        break
+                    if restarts == MAX_RESTARTS:
+                        _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(files['log'])}")
+                        raise AnsibleActionFail(f"the model fetcher stopped without a result {restarts + 1} times "
+                                                f"(see {files['log']}): {log[-2000:]}")
+                    display.display(f"{host}: the model fetcher is not running (host restarted?): starting it again")
+                    self._start(args, spec, files)
+                    restarts += 1
                 if time.time() >= deadline:
-                    raise AnsibleActionFail(f"the model fetch did not finish within {int(timeout)} s (see {log_path})")
+                    raise AnsibleActionFail(f"the model fetch did not finish within {int(timeout)} s (see {files['log']})")
                 time.sleep(poll)
         finally:
-            self._run(f"rm -f {shlex.quote(spec_path)}")
+            self._run(f"rm -f {shlex.quote(files['spec'])} {shlex.quote(files['pid'])}")
 
-        status = self._read_json(status_path) or {}
+        status = self._status(files["status"])[1] or {}
         if final.get("failed"):
-            _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(log_path)}")
+            _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(files['log'])}")
             result.update(failed=True, msg=final.get("msg", "model fetch failed"), log_tail=log.splitlines())
             return result
         record = final.get("record") or {}

@@ -74,10 +74,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 started: {description: True when mode=start launched the fetcher., returned: mode=start, type: bool}
-revision: {description: The commit (or archive sha256) the copy is of., returned: success, type: str}
-files: {description: Number of files in the copy., returned: success, type: int}
-bytes: {description: Size of the copy., returned: success, type: int}
-rate_bytes_per_s: {description: Average transfer rate of this run., returned: success, type: float}
-resumed_bytes: {description: Bytes already present (resumed) when this run started., returned: success, type: int}
-refetched: {description: Files that failed verification and were fetched again., returned: success, type: list}
+revision: {description: The commit (or archive sha256) the copy is of., returned: success (not with mode=start), type: str}
+files: {description: Number of files in the copy., returned: success (not with mode=start), type: int}
+bytes: {description: Size of the copy., returned: success (not with mode=start), type: int}
+rate_bytes_per_s: {description: Average transfer rate of this run., returned: success (not with mode=start), type: float}
+resumed_bytes: {description: Bytes already present (resumed) when this run started., returned: success (not with mode=start), type: int}
+refetched: {description: Files that failed verification and were fetched again., returned: success (not with mode=start), type: list}
 """

@@ -1,5 +1,6 @@
 """Prometheus watches the served tiny model: every expression the dashboard and the alert rules
-use returns data after some load, and the endpoint-down alert fires when the server stops."""
+use returns data after some load, and the endpoint-down alert fires when the server stops.
+The benchmark playbook runs against the same server."""
 import json
 import os
 import re
@@ -65,8 +66,9 @@ BENCH = {"benchmark_profiles": [
 
 
 def test_the_benchmark_playbook_reports_and_gates(host, tmp_path):
-    """playbooks/benchmark.yml: a cold and a warm start timed by phase (eager here: the compiled
-    start is the same code path, minutes longer), then vLLM's serving
+    """playbooks/benchmark.yml: a cold and a warm start timed by phase (eager here, so the cold
+    start empties caches that nothing uses: the module's code path, not a compile cache's
+    effect, which make bench-style runs by hand measure), then vLLM's serving
     benchmark from the host's venv, the results on the controller, the tables printed; then a
     baseline three times faster fails the play by name."""
     playbook = str(Path(__file__).resolve().parents[3] / "playbooks" / "benchmark.yml")

@@ -454,6 +454,9 @@ def main(argv=None):
     parser.add_argument("--result", required=True, help="final JSON result")
     args = parser.parse_args(argv)
     spec = json.loads(Path(args.spec).read_text())
+    # It may hold a token: kept in memory only from here on (a later failure of the play
+    # leaves nothing on disk).
+    Path(args.spec).unlink(missing_ok=True)
     if spec.get("hf_transfer_disable_xet", True):
         os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
     try:

@@ -162,3 +162,21 @@ def test_progress_survives_many_writers(tmp_path):
             thread.join()
     assert errors == []
     assert json.loads(status.read_text())["files_done"] == 199
+
+
+def test_main_deletes_the_spec_once_read(tmp_path, monkeypatch):
+    """The spec may carry a token: gone from disk before the fetch runs (a play that fails
+    before its wait leaves nothing behind)."""
+    spec = tmp_path / "m.spec.json"
+    spec.write_text(json.dumps({"source": "hf", "dir": str(tmp_path / "m"), "token": "hf_secret"}))
+    seen = {}
+
+    def fake_run(request, status):
+        seen["spec_on_disk"] = spec.exists()
+        seen["token"] = request["token"]
+        return {"changed": False, "record": {}}
+    monkeypatch.setattr(fetch, "run", fake_run)
+    result = tmp_path / "m.result.json"
+    assert fetch.main(["--spec", str(spec), "--status", str(tmp_path / "s.json"), "--result", str(result)]) == 0
+    assert seen == {"spec_on_disk": False, "token": "hf_secret"}
+    assert json.loads(result.read_text())["failed"] is False
