@@ -47,7 +47,7 @@ MAX_RESTARTS = 2
 def job_files(work, model_dir):
     """The files of one model directory's fetch on the host (unit tested)."""
     name = model_dir.rstrip("/").split("/")[-1]
-    files = {ext.split(".")[0]: f"{work}/{name}.{ext}" for ext in ("spec.json", "status.json", "result.json", "log", "pid")}
+    files = {ext.split(".", maxsplit=1)[0]: f"{work}/{name}.{ext}" for ext in ("spec.json", "status.json", "result.json", "log", "pid")}
     return {**files, "work": work}
 
 
