@@ -6,6 +6,9 @@
 # Environment: TORCH_INDEX, HF_ENDPOINT, API_KEY, VLLM_VERSION, TORCH_VERSION.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+# uv trusts the system's CA store, as vllm_install's default (vllm_install_native_tls) makes it:
+# where TLS is inspected on the way out, its bundled roots alone fail.
+export UV_NATIVE_TLS=true
 
 # 1. OS packages (the cpu_node profile's list).
 apt-get update -q
