@@ -139,6 +139,9 @@ class ActionModule(ActionBase):
         except ValueError:
             return None, None
 
+    def _log_tail(self, files):
+        return self._run(f"tail -n 20 {shlex.quote(files['log'])}")[1]
+
     def _wait(self, result, host, args, spec, files):
         poll, timeout = float(args.get("poll", 5)), float(args.get("timeout", 86400))
         stale_after = max(STALE_AFTER, 3 * poll)
@@ -160,9 +163,8 @@ class ActionModule(ActionBase):
                     if final is not None:
                         break
                     if restarts == MAX_RESTARTS:
-                        _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(files['log'])}")
                         raise AnsibleActionFail(f"the model fetcher stopped without a result {restarts + 1} times "
-                                                f"(see {files['log']}): {log[-2000:]}")
+                                                f"(see {files['log']}): {self._log_tail(files)[-2000:]}")
                     display.display(f"{host}: the model fetcher is not running (host restarted?): starting it again")
                     self._start(args, spec, files)
                     restarts += 1
@@ -174,8 +176,7 @@ class ActionModule(ActionBase):
 
         status = self._status(files["status"])[1] or {}
         if final.get("failed"):
-            _rc, log, _err = self._run(f"tail -n 20 {shlex.quote(files['log'])}")
-            result.update(failed=True, msg=final.get("msg", "model fetch failed"), log_tail=log.splitlines())
+            result.update(failed=True, msg=final.get("msg", "model fetch failed"), log_tail=self._log_tail(files).splitlines())
             return result
         record = final.get("record") or {}
         result.update(
