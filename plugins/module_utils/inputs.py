@@ -220,7 +220,8 @@ def check(name, value, rule):
     rule: {"kind": KIND, "empty": allow '' and null, "bool": also allow true/false,
            "owned": a directory the role owns (no system or top-level directory), "model_dir": likewise, "list": a list of KIND,
            "dict": a mapping of env_name (or the kind in "keys") to KIND, "secret": never show the value,
-           "schemes": for url, "min"/"max": for port}
+           "schemes": for url, "min"/"max": for port, "entry_point": an entry point's own input, skipped
+           where its caller has not set it}
     """
     kind = rule["kind"]
     if kind not in DESCRIPTIONS:
@@ -350,7 +351,9 @@ def check_all(inputs, values):
     for name, rule in inputs.items():
         rule = normalise_rule(rule)
         if name not in values:
-            problems.append(f"{name} is not defined")
+            # An entry point's own input, set by its caller: checked where it is given.
+            if not rule.get("entry_point"):
+                problems.append(f"{name} is not defined")
             continue
         problem = check(name, values[name], rule)
         if problem:

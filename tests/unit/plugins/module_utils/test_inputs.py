@@ -129,3 +129,10 @@ def test_systemd_sandbox_items():
     assert check("s", ["@system-service", "~@privileged", "mbind", "ptrace:EPERM"], {"kind": "syscall", "list": True}) is None
     for bad in ("@system-service;x", "a b", "$(id)"):
         assert check("s", [bad], {"kind": "syscall", "list": True}), bad
+
+
+def test_entry_point_inputs_are_checked_only_where_given():
+    rule = {"kind": "path", "entry_point": True}
+    assert check_all({"x_dir": rule}, {}) == []
+    assert check_all({"x_dir": "path"}, {}) == ["x_dir is not defined"]
+    assert "x_dir" in check_all({"x_dir": rule}, {"x_dir": "relative/dir"})[0]
