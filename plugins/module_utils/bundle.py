@@ -15,7 +15,8 @@ import json
 import os
 import tarfile
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -195,9 +196,8 @@ def fetch_resumed(url, part, timeout):
     (a server that ignores Range sends the whole file again, which replaces it). Returns the
     final size. Raises OSError (urllib's errors are OSErrors) for the caller to retry."""
     have = os.path.getsize(part) if os.path.exists(part) else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (http(s) only, checked by the role)
+        response = open_url(url, headers={"Range": f"bytes={have}-"} if have else {}, timeout=timeout)
     except urllib.error.HTTPError as err:
         if err.code == 416 and have:
             return have

@@ -16,22 +16,24 @@ empty=$(mktemp -d)
 # shellcheck disable=SC2086
 (cd "$empty" && apt-get download --print-uris $closure) >uris.tmp
 rmdir "$empty"
+awk '{print $2}' uris.tmp | sort >wanted.tmp
+rm -f uris.tmp
 changed=
 missing=
-for file in $(awk '{print $2}' uris.tmp); do
+while read -r file; do
   [ -f "$file" ] || missing="$missing ${file%%_*}"
-done
+done <wanted.tmp
 if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get download -q $missing >/dev/null
   changed=1
 fi
-awk '{print $2}' uris.tmp | sort >wanted.tmp
 for file in *.deb; do
   [ -e "$file" ] || continue
   if ! grep -qxF "$file" wanted.tmp; then rm -f "$file"; changed=1; fi
 done
-rm -f uris.tmp wanted.tmp
+count=$(wc -l <wanted.tmp)
+rm -f wanted.tmp
 apt-ftparchive packages . >Packages.tmp 2>/dev/null
 if ! cmp -s Packages.tmp Packages; then
   mv Packages.tmp Packages
@@ -41,4 +43,4 @@ else
 fi
 chmod 0644 ./*.deb Packages
 [ -z "$changed" ] || echo CHANGED
-echo "$(ls ./*.deb | wc -l) packages"
+echo "$count packages"
