@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tarfile
 import urllib.error
 
@@ -21,9 +22,10 @@ from ansible.module_utils.urls import open_url
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.asc"
-# Written on a host next to the files, never part of the bundle itself.
-HOST_RECORD = ".inferops-bundle.json"
-NOT_LISTED = (MANIFEST, SUMS, SIGNATURE, HOST_RECORD)
+NOT_LISTED = (MANIFEST, SUMS, SIGNATURE)
+# Writable by group or others, setuid or setgid: after the check, anyone but root could then
+# change a file of the bundle (a wheel find-links would pick, a deb apt installs as root).
+LOOSE_MODE = 0o6022
 CHUNK = 1 << 20
 
 
@@ -40,26 +42,31 @@ def sha256_file(path):
 
 
 def walk(root):
-    """Relative paths of the regular files under root, sorted; symlinks are refused (a link
-    could point out of the bundle)."""
-    found, links = [], []
+    """Relative paths of the regular files under root, sorted, and problems: symlinks (a link
+    could point out of the bundle) and files or folders anyone but root could change."""
+    found, problems = [], []
     for base, dirs, files in os.walk(root):
         dirs.sort()
+        if os.lstat(base).st_mode & LOOSE_MODE:
+            problems.append(f"{os.path.relpath(base, root)}/: writable by group or others (chmod -R go-w)")
         for name in files + [d for d in dirs if os.path.islink(os.path.join(base, d))]:
             full = os.path.join(base, name)
             rel = os.path.relpath(full, root)
+            info = os.lstat(full)
             if os.path.islink(full):
-                links.append(rel)
+                problems.append(f"{rel}: a symbolic link (not allowed in a bundle)")
+            elif info.st_mode & LOOSE_MODE:
+                problems.append(f"{rel}: writable by group or others, or setuid (chmod -R go-w,ug-s)")
             elif rel not in NOT_LISTED:
                 found.append(rel)
-    return sorted(found), sorted(links)
+    return sorted(found), problems
 
 
 def build_manifest(root, metadata):
     """The manifest of the directory root: metadata plus every file's size and sha256."""
-    files, links = walk(root)
-    if links:
-        raise ValueError(f"symbolic links are not allowed in a bundle: {', '.join(links)}")
+    files, problems = walk(root)
+    if problems:
+        raise ValueError("; ".join(problems))
     listed = {rel: {"size": os.path.getsize(os.path.join(root, rel)), "sha256": sha256_file(os.path.join(root, rel))}
               for rel in files}
     return {"format": 1, **metadata, "files": listed,
@@ -120,9 +127,10 @@ def _read_json(text, what):
 
 
 def check_directory(root, record=None):
-    """Check a bundle directory. With a record of an earlier complete check (sizes and mtimes),
-    files whose size and mtime are unchanged are not hashed again. Returns (manifest, manifest
-    sha256, problems, the new record)."""
+    """Check a bundle directory. With a record of an earlier complete check of the same folder
+    and manifest (sizes and mtimes; kept outside the bundle, where only root writes), files
+    whose size and mtime are unchanged are not hashed again. Returns (manifest, manifest sha256,
+    problems, the new record)."""
     for meta in (MANIFEST, SUMS):
         if not os.path.isfile(os.path.join(root, meta)):
             return None, None, [f"{meta}: missing (not a bundle, or an incomplete copy)"], None
@@ -132,8 +140,10 @@ def check_directory(root, record=None):
     manifest = _read_json(raw, MANIFEST)
     with open(os.path.join(root, SUMS), encoding="utf-8") as stream:
         sums = parse_sums(stream.read())
-    files, links = walk(root)
-    known = (record or {}).get("files", {}) if (record or {}).get("manifest_sha256") == manifest_sha256 else {}
+    files, loose = walk(root)
+    record = record or {}
+    same = record.get("manifest_sha256") == manifest_sha256 and record.get("path") == os.path.abspath(root)
+    known = record.get("files", {}) if same else {}
     found, stats = {}, {}
     for rel in files:
         info = os.stat(os.path.join(root, rel))
@@ -146,9 +156,8 @@ def check_directory(root, record=None):
         entry = manifest.get("files", {}).get(rel)
         if digest is None and entry and size == entry.get("size"):
             found[rel] = (size, sha256_file(os.path.join(root, rel)))
-    problems = [f"{rel}: a symbolic link (not allowed in a bundle)" for rel in links]
-    problems += compare(manifest, manifest_sha256, sums, found)
-    new_record = None if problems else {"manifest_sha256": manifest_sha256, "files": stats}
+    problems = loose + compare(manifest, manifest_sha256, sums, found)
+    new_record = None if problems else {"path": os.path.abspath(root), "manifest_sha256": manifest_sha256, "files": stats}
     return manifest, manifest_sha256, problems, new_record
 
 
@@ -166,16 +175,18 @@ def check_tarball(path):
             if parts[0] != top:
                 problems.append(f"{member.name}: outside the bundle's folder {top}/")
                 continue
+            rel = "/".join(parts[1:])
+            if member.mode & LOOSE_MODE:
+                problems.append(f"{rel or member.name}: writable by group or others, or setuid, in the archive")
             if member.isdir():
                 continue
-            rel = "/".join(parts[1:])
             if not member.isfile():
                 problems.append(f"{rel or member.name}: not a regular file (links are not allowed in a bundle)")
                 continue
             stream = tar.extractfile(member)
             if rel in (MANIFEST, SUMS, SIGNATURE):
                 meta[rel] = stream.read()
-            elif rel != HOST_RECORD:
+            else:
                 found[rel] = (member.size, sha256_stream(stream))
     for name in (MANIFEST, SUMS):
         if name not in meta:
@@ -203,8 +214,23 @@ def fetch_resumed(url, part, timeout):
             return have
         raise
     with response:
-        mode = "ab" if have and response.status == 206 else "wb"
-        with open(part, mode) as stream:
+        resumed = bool(have) and response.status == 206
+        expected = expected_size(response.headers, have if resumed else 0)
+        with open(part, "ab" if resumed else "wb") as stream:
             for block in iter(lambda: response.read(CHUNK), b""):
                 stream.write(block)
-    return os.path.getsize(part)
+    size = os.path.getsize(part)
+    # A connection closed early ends the read without an error: resume from here next try.
+    if expected is not None and size < expected:
+        raise OSError(f"the server sent {size} of {expected} bytes")
+    return size
+
+
+def expected_size(headers, offset):
+    """The whole file's size a response announces: Content-Range's total, or the offset plus
+    Content-Length; None when it says neither."""
+    match = re.match(r"bytes \d+-\d+/(\d+)", headers.get("Content-Range") or "")
+    if match:
+        return int(match.group(1))
+    length = headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None

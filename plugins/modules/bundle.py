@@ -15,10 +15,12 @@ description:
     manifest without unpacking it; every missing, truncated, changed or added file is named, and the task fails.
   - With O(keyring), C(SHA256SUMS.asc) must be a valid signature of C(SHA256SUMS) by a key of that keyring
     (checked with C(gpgv)).
-  - With O(record) on a directory, a complete check is recorded in the directory; later checks hash only
-    files whose size or modification time changed since.
+  - With O(record) on a directory, a complete check is recorded in that file (outside the bundle, where only
+    root writes); later checks of the same folder and manifest hash only files whose size or modification
+    time changed since.
+  - Files or folders writable by group or others, setuid or setgid, and symbolic links are refused.
   - With O(state=fetched), downloads the bundle's tarball from O(url) to O(path), resuming a partial download
-    (C(<path>.part)) with HTTP Range requests; an existing O(path) is kept (a new bundle has a new URL).
+    of the same URL (C(<path>.<hash of the URL>.part)) with HTTP Range requests; a short read is resumed too.
 version_added: "0.6.0"
 author: inferops maintainers (@inferops)
 extends_documentation_fragment:
@@ -48,9 +50,8 @@ options:
     description: A C(gpgv) keyring (binary, as C(gpg --export) writes it); the signature is then required.
     type: path
   record:
-    description: Record a complete check of a directory in it (C(.inferops-bundle.json)).
-    type: bool
-    default: false
+    description: A file (outside the bundle) that records a complete check of a directory.
+    type: path
   url:
     description: For O(state=fetched), the http(s) URL of the bundle's tarball.
     type: str
@@ -152,15 +153,16 @@ def verified(module, path):
     changed, top = False, None
     try:
         if os.path.isdir(path):
-            record_path = os.path.join(path, lib.HOST_RECORD)
             record = None
             if params["record"]:
-                raw = _read(record_path)
-                record = json.loads(raw) if raw else None
+                try:
+                    record = json.loads(_read(params["record"]) or b"null")
+                except ValueError:
+                    record = None
             found, digest, problems, new_record = lib.check_directory(path, record)
             sums, signature = _read(os.path.join(path, lib.SUMS)), _read(os.path.join(path, lib.SIGNATURE))
             if not problems and params["record"] and new_record != record:
-                changed = write_if_changed(module, record_path, json.dumps(new_record, sort_keys=True) + "\n")
+                changed = write_if_changed(module, params["record"], json.dumps(new_record, sort_keys=True) + "\n")
         elif os.path.isfile(path):
             found, digest, problems, top, meta = lib.check_tarball(path)
             sums, signature = meta.get(lib.SUMS), meta.get(lib.SIGNATURE)
@@ -182,11 +184,11 @@ def verified(module, path):
 
 
 def fetched(module, path):
-    if os.path.isfile(path):
-        module.exit_json(changed=False, path=path)
     if module.check_mode:
         module.exit_json(changed=True, path=path)
-    part, attempts = path + ".part", 0
+    # One partial file per URL: a download of another bundle never continues this one.
+    part = f"{path}.{hashlib.sha256(module.params['url'].encode('utf-8')).hexdigest()[:16]}.part"
+    attempts = 0
     while True:
         try:
             size = lib.fetch_resumed(module.params["url"], part, module.params["timeout"])
@@ -207,7 +209,7 @@ def main():
             "state": {"type": "str", "choices": ["manifest", "verified", "fetched"], "default": "verified"},
             "metadata": {"type": "dict", "default": {}},
             "keyring": {"type": "path"},
-            "record": {"type": "bool", "default": False},
+            "record": {"type": "path"},
             "url": {"type": "str"},
             "timeout": {"type": "int", "default": 60},
         },
