@@ -44,7 +44,7 @@ lab-long: lab ## also the lab of the long scenarios: Debian 13 and arm64 images,
 	tests/lab/build-image.sh trixie
 	tests/lab/build-image.sh bookworm arm64
 	tests/lab/kunpeng-cpuinfo.sh .lab/kunpeng920-cpuinfo
-	mkdir -p .lab/ccache .lab/uv-cache-trixie .lab/uv-cache-arm64
+	mkdir -p .lab/ccache .lab/uv-cache-trixie .lab/uv-cache-arm64 .lab/bundles-source
 
 lint: venv collection-link ## yamllint + ansible-lint (production profile)
 	yamllint -s .

@@ -142,6 +142,29 @@ def wheel_cache_key(version, device, arch, python, torch, patches=()):
     return key
 
 
+def lock_cuda_release(lock):
+    """The CUDA release (major.minor) of the torch build a uv lock resolved, from the CUDA
+    runtime it pins (cuda-toolkit, nvidia-cuda-runtime or nvidia-cuda-runtime-cuXY); "" for
+    a CPU build of torch."""
+    pattern = re.compile(r"^(?:cuda-toolkit|nvidia-cuda-runtime(?:-cu[0-9]+)?)(?:\[[^\]]*\])?==([0-9]+)[.]([0-9]+)", re.IGNORECASE)
+    for line in str(lock or "").splitlines():
+        match = pattern.match(line.strip())
+        if match:
+            return f"{match.group(1)}.{match.group(2)}"
+    return ""
+
+
+def cuda_toolkit_wheels(release):
+    """NVIDIA's wheels that make a CUDA toolkit of this release (nvcc and NVVM) for torch's
+    CMake files; none for an empty release (a CPU build of torch)."""
+    release = str(release or "").strip()
+    if not release:
+        return []
+    if not re.fullmatch(r"[0-9]+[.][0-9]+", release):
+        raise SourceBuildError(f"{release!r} is not a CUDA release (major.minor)")
+    return [f"nvidia-cuda-nvcc=={release}.*", f"nvidia-nvvm=={release}.*"]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -150,4 +173,6 @@ class FilterModule:
             "dsc_files": dsc_files,
             "runtime_requirements": runtime_requirements,
             "wheel_cache_key": wheel_cache_key,
+            "lock_cuda_release": lock_cuda_release,
+            "cuda_toolkit_wheels": cuda_toolkit_wheels,
         }

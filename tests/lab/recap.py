@@ -73,3 +73,39 @@ def unit_exposure(host, unit):
     assert match, out.stdout + out.stderr
     print(f"{unit}: exposure {match.group(1)}")
     return float(match.group(1))
+
+
+def no_route_counts(text):
+    """IPv4 OutNoRoutes and IPv6 Ip6OutNoRoutes from /proc/net/snmp + /proc/net/snmp6: on a host
+    with loopback only, every connect or datagram to an address outside it counts there."""
+    lines = [line.split() for line in text.splitlines() if line.startswith("Ip:")]
+    ipv4 = int(dict(zip(lines[0][1:], lines[1][1:]))["OutNoRoutes"])
+    ipv6 = int(re.search(r"^Ip6OutNoRoutes\s+(\d+)", text, re.M).group(1))
+    return ipv4, ipv6
+
+
+def no_route_counters(host):
+    """The host's no-route counters now."""
+    return no_route_counts(host.check_output("cat /proc/net/snmp /proc/net/snmp6"))
+
+
+def assert_never_reached_outside(host, before_file="/root/airgap-counters.before"):
+    """The no-route counters are those recorded before the converge (by the scenario's prepare)."""
+    before = no_route_counts(host.check_output(f"cat {before_file}"))
+    assert no_route_counters(host) == before
+
+
+def assert_requests_outside_fail_and_count(host, urls):
+    """The proof above can fail: each request outside fails here, and is counted."""
+    before = no_route_counters(host)
+    for url in urls:
+        assert host.run(f"curl -sS --max-time 10 -o /dev/null {url}").rc != 0, url
+    after = no_route_counters(host)
+    assert sum(after) >= sum(before) + len(urls), (before, after)
+
+
+def assert_loopback_only(host):
+    """The host has no network interface but loopback, and no route."""
+    links = host.check_output("ip -o link show").splitlines()
+    assert [line.split(":")[1].strip() for line in links] == ["lo"]
+    assert host.check_output("ip route show") == ""

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import assert_serves_tiny_model, run_playbook  # noqa: E402
+from recap import (  # noqa: E402
+    assert_loopback_only, assert_never_reached_outside, assert_requests_outside_fail_and_count, assert_serves_tiny_model, run_playbook)
 
 HOST = "inferops-airgap"
 BUILDER = "inferops-airgap-build"
@@ -27,40 +28,20 @@ OUTSIDE = ["https://pypi.org/simple/", "http://deb.debian.org/debian/", "http://
            "http://172.17.0.1:8901/"]
 
 
-def no_route_counts(text):
-    """IPv4 OutNoRoutes and IPv6 Ip6OutNoRoutes from /proc/net/snmp + /proc/net/snmp6."""
-    lines = [line.split() for line in text.splitlines() if line.startswith("Ip:")]
-    ipv4 = int(dict(zip(lines[0][1:], lines[1][1:]))["OutNoRoutes"])
-    ipv6 = int(re.search(r"^Ip6OutNoRoutes\s+(\d+)", text, re.M).group(1))
-    return ipv4, ipv6
-
-
-def counters(host):
-    return no_route_counts(host.check_output("cat /proc/net/snmp /proc/net/snmp6"))
-
-
 def test_the_host_has_no_network_but_loopback(host):
-    links = host.check_output("ip -o link show").splitlines()
-    assert [line.split(":")[1].strip() for line in links] == ["lo"]
-    assert host.check_output("ip route show") == ""
+    assert_loopback_only(host)
 
 
 def test_nothing_tried_to_reach_outside_during_converge_idempotence_and_check(host):
     """Every connect or datagram to an address outside the host fails for want of a route and
     counts in OutNoRoutes (a DNS query to the nameserver included): unchanged since prepare."""
-    before = no_route_counts(host.check_output("cat /root/airgap-counters.before"))
-    assert counters(host) == before
+    assert_never_reached_outside(host)
 
 
 def test_requests_outside_fail_and_are_counted(host):
     """The proof above can fail: a request to PyPI, Debian or the lab's mirrors fails here, and
     each one is counted."""
-    before = counters(host)
-    for url in OUTSIDE:
-        result = host.run(f"curl -sS --max-time 10 -o /dev/null {url}")
-        assert result.rc != 0, url
-    after = counters(host)
-    assert sum(after) >= sum(before) + len(OUTSIDE), (before, after)
+    assert_requests_outside_fail_and_count(host, OUTSIDE)
 
 
 def test_it_serves_the_tiny_model(host):

