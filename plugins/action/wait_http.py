@@ -9,6 +9,7 @@ waited for fails the task at once with its last log lines, instead of at the tim
 
 from __future__ import annotations
 
+import re
 import shlex
 import time
 
@@ -26,9 +27,16 @@ def progress_line(host, url, waited, phase):
     return f"{host}: waiting for {url}: {int(waited)} s" + (f", {phase}" if phase else "")
 
 
+def sum_of_matches(pattern, content):
+    """The sum of the numbers the pattern's group captures in content (unit tested); None when
+    nothing matches."""
+    found = re.findall(pattern, content or "", re.MULTILINE)
+    return sum(float(value) for value in found) if found else None
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("url", "status_code", "timeout", "delay", "progress", "unit"))
+    _VALID_ARGS = frozenset(("url", "status_code", "timeout", "delay", "progress", "unit", "zero_sum"))
 
     def _run(self, command):
         result = self._low_level_execute_command(command, sudoable=True)
@@ -52,6 +60,7 @@ class ActionModule(ActionBase):
         delay = float(args.get("delay", 5))
         every = float(args.get("progress", 20))
         unit = args.get("unit") or ""
+        zero_sum = args.get("zero_sum") or ""
         host = task_vars.get("inventory_hostname", "host")
         if self._task.check_mode:
             result.update(changed=False, skipped=True, msg="check mode: not waited for")
@@ -63,13 +72,16 @@ class ActionModule(ActionBase):
         while True:
             answer = self._execute_module(
                 module_name="ansible.builtin.uri",
-                module_args={"url": url, "status_code": codes, "timeout": 10},
+                module_args={"url": url, "status_code": codes, "timeout": 10, "return_content": bool(zero_sum)},
                 task_vars=task_vars)
             status = answer.get("status")
             waited = time.time() - start
-            if status in codes:
+            left = sum_of_matches(zero_sum, answer.get("content")) if zero_sum and status in codes else None
+            if status in codes and (not zero_sum or not left):
                 result.update(changed=False, status=status, waited=round(waited, 1), phase=phase)
                 return result
+            if left:
+                phase = f"{left:g} still running or waiting"
             if unit:
                 state = self._unit_state(unit)
                 lines = self._log(unit, start - 1)
@@ -81,7 +93,8 @@ class ActionModule(ActionBase):
                         + "\n".join(error_lines(lines)))
             if waited >= timeout:
                 raise AnsibleActionFail(
-                    f"{url} did not answer {codes} within {int(timeout)} s (last: {status or answer.get('msg')})"
+                    f"{url} did not answer {codes}{' with ' + zero_sum + ' adding up to 0' if zero_sum else ''} within "
+                    f"{int(timeout)} s (last: {status or answer.get('msg')}{', ' + phase if phase and not unit else ''})"
                     + (f"; {unit} was {phase or 'starting'}" if unit else ""))
             if time.time() - shown >= every:
                 display.display(progress_line(host, url, waited, phase))

@@ -44,6 +44,13 @@ options:
   unit:
     description: The systemd unit serving O(url), for its phase and to fail fast when it crashes.
     type: str
+  zero_sum:
+    description:
+      - A regular expression (multi-line) with one group. The wait also lasts until the numbers this group captures
+        in the answer's body add up to 0 (for example a server's requests still running or waiting, from its
+        Prometheus metrics; a body in which it matches nothing counts as 0). Progress lines show the sum.
+    type: str
+    version_added: "0.7.0"
 """
 
 EXAMPLES = r"""
@@ -52,6 +59,13 @@ EXAMPLES = r"""
     url: http://127.0.0.1:8000/health
     timeout: 900
     unit: vllm.service
+
+- name: Wait until a replica has no request running or queued
+  inferops.inference.wait_http:
+    url: http://127.0.0.1:8000/metrics
+    zero_sum: '^vllm:num_requests_(?:running|waiting)\{[^}]*\} ([0-9.]+)$'
+    timeout: 60
+    delay: 1
 """
 
 RETURN = r"""
