@@ -3,9 +3,12 @@
 # collection, with the same versions, indexes and mirror as the lab's cpu_node profile. Run on
 # a fresh lab host by tests/bench/converge_bench.py (`docker exec -i HOST bash -s < this`);
 # it ends with one chat completion, like the playbook's verification.
-# Environment: TORCH_INDEX, HF_ENDPOINT, API_KEY, VLLM_VERSION, TORCH_VERSION.
+# Environment: PYPI_INDEX, TORCH_INDEX, HF_ENDPOINT, API_KEY, VLLM_VERSION, TORCH_VERSION.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+# The site's PyPI mirror (the lab's), for pip and uv alike; pip wants a plain-http one trusted.
+mirror_host="${PYPI_INDEX#*://}"; mirror_host="${mirror_host%%/*}"
+export PIP_INDEX_URL="$PYPI_INDEX" PIP_TRUSTED_HOST="$mirror_host" UV_INDEX_URL="$PYPI_INDEX"
 # uv trusts the system's CA store, as vllm_install's default (vllm_install_native_tls) makes it:
 # where TLS is inspected on the way out, its bundled roots alone fail.
 export UV_NATIVE_TLS=true

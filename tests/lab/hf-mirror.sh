@@ -5,12 +5,10 @@
 #
 # usage: hf-mirror.sh start|stop|url|repo ORG/NAME SRC_DIR|synthetic ORG/NAME MEGABYTES
 set -euo pipefail
-repo_root="$(cd "$(dirname "$0")/../.." && pwd)"
-lab="${LAB_DIR:-$repo_root/.lab}"
+. "$(dirname "$0")/lib.sh"
 root="$lab/hf-mirror"
 port="${LAB_HF_MIRROR_PORT:-8090}"
 venv="$lab/mirror-venv"
-bridge_ip() { ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | grep . || echo 127.0.0.1; }
 url() { echo "http://$(bridge_ip):$port"; }
 
 # A model repository as the mirror serves it: a git repo on branch main. Fixed dates make
@@ -46,16 +44,11 @@ while left > 0:
     left, n = left - size, n + 1
 PY
     make_repo "$2" "$src" ;;
-  stop)
-    if [ -f "$lab/hf-mirror.pid" ]; then kill "$(cat "$lab/hf-mirror.pid")" 2>/dev/null || true; fi
-    rm -f "$lab/hf-mirror.pid" ;;
+  stop) server_stop hf-mirror ;;
   start)
-    if [ ! -x "$venv/bin/olah-cli" ]; then
-      python3 -m venv "$venv"
-      "$repo_root/.venv/bin/uv" pip install -q --python "$venv/bin/python" olah==0.5.4 huggingface_hub==2.4.0
-    fi
+    tool_venv "$venv" olah-cli olah==0.5.4 huggingface_hub==2.4.0
     mkdir -p "$root/mirrors/models" "$root/repos"
-    if [ -f "$lab/hf-mirror.pid" ] && kill -0 "$(cat "$lab/hf-mirror.pid")" 2>/dev/null; then
+    if server_running hf-mirror; then
       echo "lab: HF mirror already at $(url)"; exit 0
     fi
     cat >"$root/olah.toml" <<TOML

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Lab fixtures shared by `make demo` and the Molecule scenarios: the PyTorch CPU index
-# stand-in, a tiny model and an API key. Cheap to re-run: each step is skipped when done.
+# stand-in, the PyPI mirror, a tiny model and an API key. Cheap to re-run: each step is skipped when done.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 lab="${LAB_DIR:?LAB_DIR must be set (the Makefile exports it)}"
 mkdir -p "$lab"
 
 "$here/torch-index.sh" start
+"$here/pypi-mirror.sh" start
 
 if [ ! -f "$lab/tiny-model/model.safetensors" ]; then
   python "$here/make_tiny_model.py" "$lab/tiny-model"

@@ -29,6 +29,27 @@ case "${1:-start}" in
     if [ "$found" = 0 ]; then
       echo "lab: no torch-*+cpu wheel in $wheels (set LAB_TORCH_WHEELS)" >&2; exit 1
     fi
+    # As download.pytorch.org does: each wheel's core metadata beside it (PEP 658), named on
+    # the project page with the hashes, so that a resolver reads 30 kB, not the 180 MB wheel.
+    python3 - "$root/torch" <<'PY'
+import hashlib, html, os, sys, urllib.parse, zipfile
+folder = sys.argv[1]
+links = []
+for name in sorted(n for n in os.listdir(folder) if n.endswith(".whl")):
+    path = os.path.join(folder, name)
+    if not os.path.exists(path + ".metadata") or os.path.getmtime(path + ".metadata") < os.path.getmtime(path):
+        with zipfile.ZipFile(path) as wheel:
+            entry = next(e for e in wheel.namelist() if e.count("/") == 1 and e.endswith(".dist-info/METADATA"))
+            data = wheel.read(entry)
+        with open(path + ".metadata", "wb") as out:
+            out.write(data)
+    digest = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+    meta = digest(path + ".metadata")
+    links.append(f'<a href="{urllib.parse.quote(name)}#sha256={digest(path)}" data-dist-info-metadata="sha256={meta}" '
+                 f'data-core-metadata="sha256={meta}">{html.escape(name)}</a><br>')
+with open(os.path.join(folder, "index.html"), "w") as page:
+    page.write("<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n")
+PY
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       echo "lab: torch index already served at $("$0" url)"; exit 0
     fi
