@@ -83,7 +83,7 @@ def test_the_seed_serves_only_the_model_and_only_with_the_token(seed, peer):
     a_ip = seed.interface("eth0").addresses[0]
     seed.check_output(
         "systemd-run --unit=inferops-model-seed-test --collect --property=DynamicUser=yes "
-        "--property=ProtectSystem=strict /usr/bin/python3 /opt/inferops/model-tools/inferops_fleet_serve.py "
+        "--property=ProtectSystem=strict /usr/bin/python3 /opt/inferops/bin/inferops_fleet_serve.py "
         f"--bind {a_ip} --port 8766 --directory /srv/models/tiny-qwen2 --token-sha256 {digest}")
     try:
         base = f"http://{a_ip}:8766"

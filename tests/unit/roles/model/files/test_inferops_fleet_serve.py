@@ -1,5 +1,6 @@
-"""The fleet seed's file server (roles/model/files/inferops_fleet_serve.py) against real HTTP
+"""The fleet seed's file server (roles/inferops/files/inferops_fleet_serve.py) against real HTTP
 on 127.0.0.1, and the fetcher's peer mode against it."""
+import base64
 import hashlib
 import importlib.util
 import json
@@ -13,14 +14,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[5]
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "roles" / "model" / "files" / f"{name}.py")
+def _load(name, role="model"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "roles" / role / "files" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-serve_mod = _load("inferops_fleet_serve")
+serve_mod = _load("inferops_fleet_serve", role="inferops")
 fetch = _load("inferops_model_fetch")
 TOKEN = "t0k3n-of-this-run"
 
@@ -44,9 +45,10 @@ def seed(tmp_path):
     server.shutdown()
 
 
-def get(url, token=None, method="GET", **headers):
+def get(url, token=None, method="GET", basic=False, **headers):
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        headers["Authorization"] = (
+            "Basic " + base64.b64encode(f"inferops:{token}".encode()).decode() if basic else f"Bearer {token}")
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers, method=method), timeout=10) as r:
             return r.status, r.read()
@@ -59,6 +61,39 @@ def test_requests_without_this_runs_token_are_refused(seed):
     assert get(f"{base}/config.json")[0] == 401
     assert get(f"{base}/config.json", "wrong")[0] == 401
     assert get(f"{base}/config.json", TOKEN) == (200, b'{"a": 1}')
+    # pip and uv: HTTP Basic from a netrc file, the token as the password.
+    assert get(f"{base}/config.json", TOKEN, basic=True) == (200, b'{"a": 1}')
+    assert get(f"{base}/config.json", "wrong", basic=True)[0] == 401
+    assert get(f"{base}/config.json", Authorization="Basic !!notbase64")[0] == 401
+
+
+def test_unauthorized_requests_are_asked_for_basic_credentials(seed):
+    try:
+        urllib.request.urlopen(f"{seed[0]}/config.json", timeout=10)
+    except urllib.error.HTTPError as err:
+        assert err.code == 401 and err.headers["WWW-Authenticate"].startswith("Basic ")
+    else:
+        pytest.fail("served without a token")
+
+
+def test_the_listing_names_the_directorys_own_files_only(tmp_path):
+    (tmp_path / "a b-1.0-py3-none-any.whl").write_bytes(b"w")
+    (tmp_path / "requirements.lock").write_text("x")
+    (tmp_path / ".hidden").write_text("h")
+    (tmp_path / "sub").mkdir()
+    page = serve_mod.listing(str(tmp_path)).decode()
+    assert 'href="a%20b-1.0-py3-none-any.whl"' in page and 'href="requirements.lock"' in page
+    assert ".hidden" not in page and "sub" not in page
+    server = serve_mod.serve("127.0.0.1", 0, str(tmp_path), hashlib.sha256(TOKEN.encode()).hexdigest(), with_listing=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        assert get(f"{base}/")[0] == 401
+        status, body = get(f"{base}/", TOKEN, basic=True)
+        assert status == 200 and b"requirements.lock" in body
+        assert get(f"{base}/a%20b-1.0-py3-none-any.whl", TOKEN, basic=True) == (200, b"w")
+    finally:
+        server.shutdown()
 
 
 def test_only_files_of_the_model_directory_are_served(seed):
