@@ -5,7 +5,9 @@ On fresh lab hosts of the same image, one after another:
   (a) tests/bench/runbook_cpu.sh: the runbook's CPU steps as one shell script;
   (b) cpu_node.yml on a fresh host, split by role;
   (c) cpu_node.yml again on that host (changed must be 0);
-  (d) cpu_node.yml on FLEET fresh hosts at once (default 4).
+  (d) cpu_node.yml on FLEET fresh hosts at once (default 4), the first the fleet seed of the
+      wheels and the model (vllm_install_fleet_seed, model_fleet_seed); from the lab mirrors'
+      logs, how often each wheel and model file was downloaded, and by which host.
 Ends with one line:
   converge ratios: fresh/hand=<b/a> rerun/fresh=<c/b> fleet4/fleet1=<d/b>
 (targets of issue 18: fresh/hand <= 0.90, rerun/fresh <= 0.10 with changed=0, fleet4/fleet1 <= 1.5).
@@ -29,6 +31,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "tests" / "lab"
+sys.path.insert(0, str(LAB))
+import mirror_logs  # noqa: E402
 PHASES = {
     "os_packages": "OS packages",
     "vllm_install": "venv + torch + vLLM wheels",
@@ -48,12 +52,16 @@ def role_seconds(report):
 
     totals = {}
     for number, play in enumerate(report.get("plays", [])):
+        caller = "other"
         for task in play.get("tasks", []):
             duration = task["task"].get("duration", {})
             if not duration.get("end"):
                 continue
             name = task["task"]["name"]
             role = name.split(" : ", 1)[0].split(".")[-1] if " : " in name and number > 0 else "other"
+            # The internal role's steps (health gate, fleet server) count for the role that called them.
+            role = caller if role == "inferops" else role
+            caller = role
             totals[role] = totals.get(role, 0.0) + stamp(duration["end"]) - stamp(duration["start"])
     return totals
 
@@ -89,17 +97,39 @@ def remove(names):
 
 
 def inventory_for(tmp, names):
+    """One host: as the lab inventory. More: a fleet, whose first host downloads the wheels and
+    the model once and serves them to the others (vllm_install and model fleet seeds)."""
     hosts = "".join(f"        {n}:\n          ansible_connection: community.docker.docker\n" for n in names)
+    seeds = (f"      vars:\n        vllm_install_fleet_seed: {names[0]}\n        model_fleet_seed: {names[0]}\n"
+             if len(names) > 1 else "")
     inv = Path(tmp) / "-".join(names[:1] + [str(len(names))])
     inv.mkdir()
-    (inv / "hosts.yml").write_text(f"all:\n  children:\n    cpu_nodes:\n      hosts:\n{hosts}")
+    (inv / "hosts.yml").write_text(f"all:\n  children:\n    cpu_nodes:\n{seeds}      hosts:\n{hosts}")
     (inv / "group_vars").symlink_to(REPO / "inventories" / "lab" / "group_vars")
     return inv
+
+
+def report_downloads(found, seed):
+    """One line per mirror: files, and how often each was downloaded (and by whom)."""
+    ok = True
+    for name in mirror_logs.MIRRORS:
+        files = found.get(name, {})
+        again = {f: c for f, c in files.items() if len(c) != 1}
+        peers = {f: c for f, c in files.items() if set(c) != {seed}}
+        ok = ok and bool(files) and not again and not peers
+        print(f"    {name}: {len(files)} files downloaded by the fleet, {len(again)} more than once, "
+              f"{len(peers)} by a host other than the seed")
+        for f, clients in sorted({**again, **peers}.items())[:10]:
+            print(f"      {f}: {', '.join(clients)}")
+    print(f"  each file downloaded from outside the fleet exactly once: {'yes' if ok else 'NO'}")
+    return ok
 
 
 def by_hand(host):
     lab_vars = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all.yml").read_text())
     env = {
+        "PYPI_INDEX": os.environ.get("LAB_PYPI_INDEX_URL")
+        or subprocess.run([str(LAB / "pypi-mirror.sh"), "url"], capture_output=True, text=True, check=True).stdout.strip(),
         "TORCH_INDEX": os.environ.get("LAB_TORCH_INDEX_URL")
         or subprocess.run([str(LAB / "torch-index.sh"), "url"], capture_output=True, text=True, check=True).stdout.strip(),
         "HF_ENDPOINT": os.environ.get("LAB_HF_ENDPOINT")
@@ -141,6 +171,7 @@ def quick(host):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--fleet", type=int, default=4, help="hosts of the fleet run (0: skip it)")
+    parser.add_argument("--keep", action="store_true", help="keep the single host (inferops-bench-1) afterwards")
     parser.add_argument("--quick", metavar="HOST", help="one re-run of HOST (Molecule inventory)")
     args = parser.parse_args()
     if args.quick:
@@ -149,32 +180,35 @@ def main():
 
     single, hand_host = ["inferops-bench-1"], "inferops-bench-hand"
     fleet = [f"inferops-bench-f{n}" for n in range(1, args.fleet + 1)]
-    fleet_wall = fleet_changed = None
+    fleet_wall = None
+    # Each figure is printed when measured: a run that fails late keeps what it measured.
+    print(f"cpu_node converge benchmark on fresh lab hosts ({os.cpu_count()} CPUs)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             fresh_hosts([hand_host])
             hand = by_hand(hand_host)
             remove([hand_host])
+            print(f"  runbook typed by hand (tests/bench/runbook_cpu.sh): {hand:7.1f} s", flush=True)
             fresh_hosts(single)
             inv = inventory_for(tmp, single)
             fresh, fresh_changed, roles = converge(inv)
+            report_phases("cpu_node.yml, fresh host", fresh, fresh_changed, roles)
             rerun, rerun_changed, rerun_roles = converge(inv)
-            remove(single)
+            report_phases("cpu_node.yml, re-run", rerun, rerun_changed, rerun_roles)
+            if not args.keep:
+                remove(single)
             if fleet:
                 fresh_hosts(fleet)
+                since = mirror_logs.offsets()
                 fleet_wall, fleet_changed = converge(inventory_for(tmp, fleet))[:2]
+                print(f"  cpu_node.yml, {len(fleet)} fresh hosts at once, {fleet[0]} the wheel and model seed: "
+                      f"{fleet_wall:7.1f} s   (changed={fleet_changed})")
+                report_downloads(mirror_logs.downloads_since(since, mirror_logs.addresses_of(fleet)), fleet[0])
         finally:
-            remove([hand_host] + single + fleet)
+            remove([hand_host] + fleet + ([] if args.keep else single))
 
-    print(f"\ncpu_node converge benchmark on fresh lab hosts ({os.cpu_count()} CPUs)")
-    print(f"  runbook typed by hand (tests/bench/runbook_cpu.sh): {hand:7.1f} s")
-    report_phases("cpu_node.yml, fresh host", fresh, fresh_changed, roles)
-    report_phases("cpu_node.yml, re-run", rerun, rerun_changed, rerun_roles)
-    if fleet_wall:
-        print(f"  cpu_node.yml, {len(fleet)} fresh hosts at once: {fleet_wall:7.1f} s   (changed={fleet_changed})")
     print(f"converge ratios: fresh/hand={ratio(fresh, hand)} rerun/fresh={ratio(rerun, fresh)} "
           f"fleet{len(fleet)}/fleet1={ratio(fleet_wall, fresh)}")
-
 
 if __name__ == "__main__":
     main()
