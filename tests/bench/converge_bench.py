@@ -210,5 +210,6 @@ def main():
     print(f"converge ratios: fresh/hand={ratio(fresh, hand)} rerun/fresh={ratio(rerun, fresh)} "
           f"fleet{len(fleet)}/fleet1={ratio(fleet_wall, fresh)}")
 
+
 if __name__ == "__main__":
     main()

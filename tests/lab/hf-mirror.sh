@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # lab and repo_root are set by tests/lab/lib.sh
 # The lab's Hugging Face mirror: olah (PyPI), offline, serving git repositories made here,
 # the same protocol as huggingface.co and hf-mirror.com (HF_ENDPOINT). huggingface.co itself
 # is unreachable from the lab machines.
 #
 # usage: hf-mirror.sh start|stop|url|repo ORG/NAME SRC_DIR|synthetic ORG/NAME MEGABYTES
 set -euo pipefail
+# lab, repo_root, bridge_ip and the server helpers.
+# shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 root="$lab/hf-mirror"
 port="${LAB_HF_MIRROR_PORT:-8090}"

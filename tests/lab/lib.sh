@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the lab's mirror scripts: the checkout, the lab's folder, the Docker bridge's address.
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 lab="${LAB_DIR:-$repo_root/.lab}"

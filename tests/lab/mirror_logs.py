@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Who downloaded what from the lab's mirrors, read from their access logs: the proof that a
 fleet fetched each wheel and model file from outside once (tests/bench/converge_bench.py, the
 cluster scenario's verifier).
 
-usage: mirror_logs.py offsets   (JSON: each log's current size, to read what comes after)
+usage: python3 mirror_logs.py offsets   (JSON: each log's current size, to read what comes after)
 """
 import json
 import os
@@ -35,7 +34,7 @@ DOWNLOAD = re.compile(r"\.whl$|/resolve/")
 
 def offsets():
     """{mirror: bytes in its log now}."""
-    return {name: (path().stat().st_size if path().exists() else 0) for name, (path, _) in MIRRORS.items()}
+    return {name: (path().stat().st_size if path().exists() else 0) for name, (path, _pattern) in MIRRORS.items()}
 
 
 def downloads_since(since, addresses):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154  # lab and repo_root are set by tests/lab/lib.sh
 # The lab's PyPI mirror: proxpi (PyPI), a caching proxy of https://pypi.org/simple/, on the
 # Docker bridge, as a site's own mirror (devpi, Artifactory, a proxpi) would be. Every lab host
 # installs its wheels through it (inventories/lab), so that
@@ -9,6 +10,8 @@
 #
 # usage: pypi-mirror.sh start|stop|url|log
 set -euo pipefail
+# lab, repo_root, bridge_ip and the server helpers.
+# shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 root="$lab/pypi-mirror"
 port="${LAB_PYPI_MIRROR_PORT:-8902}"
