@@ -8,9 +8,14 @@ lab="${LAB_DIR:-.lab}"
 mkdir -p "$lab"
 lines() { if [ -f "$lab/timings.txt" ]; then wc -l < "$lab/timings.txt"; else echo 0; fi; }
 scenario_rows() {  # scenario_rows FROM: the lines of timings.txt after line FROM, as table rows
-  tail -n +"$(( $1 + 1 ))" "$lab/timings.txt" 2>/dev/null \
-    | sed -E 's/^scenario ([^ ]+) (.*) in ([0-9]+) s$/\1 \3 \2/' \
-    | while read -r name secs result; do printf '  %-20s %8d  %s\n' "$name" "$secs" "$result"; done
+  local line
+  tail -n +"$(( $1 + 1 ))" "$lab/timings.txt" 2>/dev/null | while IFS= read -r line; do
+    case "$line" in
+      scenario\ *) echo "$line" | sed -E 's/^scenario ([^ ]+) (.*) in ([0-9]+) s$/\1 \3 \2/' \
+                     | { read -r name secs result; printf '  %-20s %8d  %s\n' "$name" "$secs" "$result"; } ;;
+      steps\ *) printf '      %s\n' "${line#*: }" ;;  # that scenario's steps, in seconds
+    esac
+  done
 }
 rows=()
 status=0
