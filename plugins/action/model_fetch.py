@@ -187,6 +187,8 @@ class ActionModule(ActionBase):
             rate_bytes_per_s=status.get("rate_bytes_per_s"),
             resumed_bytes=status.get("resumed_bytes", 0),
             refetched=status.get("refetched", []),
-            seconds=round(time.time() - (status.get("started") or time.time()), 1),
+            # The fetcher's own time (its status is written by it): not the polling's delay.
+            seconds=round((status.get("finished") or time.time()) - (status.get("started") or time.time()), 1),
+            phase_seconds=status.get("phase_seconds", {}),
         )
         return result

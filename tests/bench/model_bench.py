@@ -40,23 +40,26 @@ def measure(host, inventory, megabytes, endpoint):
     start = time.monotonic()
     proc = subprocess.run(play, check=True, capture_output=True, text=True, cwd=REPO_DIR)
     role_s = time.monotonic() - start
-    # The fetcher's own time (download, verification, record), from the action's result.
-    fetch_s = float(re.search(r"seconds: ([0-9.]+)", proc.stdout).group(1))
+    # The fetcher's own time (download, verification, record) and its phases, from the action's result.
+    fetch_s = float(re.search(r"^ *seconds: ([0-9.]+)", proc.stdout, re.M).group(1))
+    phases = dict(re.findall(r"^ +(planning|downloading|verifying|refetching): ([0-9.]+)$", proc.stdout, re.M))
     progress = [line for line in proc.stdout.splitlines() if ": downloading " in line]
     start = time.monotonic()
     sh("docker", "exec", "-e", f"HF_ENDPOINT={endpoint}", "-e", "HF_HUB_DISABLE_XET=1", host,
        "/opt/inferops/model-tools/venv/bin/hf", "download", repo, "--local-dir", f"/srv/models/plain-{megabytes}m")
     plain_s = time.monotonic() - start
     sh("docker", "exec", host, "rm", "-rf", f"/srv/models/plain-{megabytes}m", f"/srv/models/bench-{megabytes}m")
-    return role_s, fetch_s, plain_s, progress
+    return role_s, fetch_s, phases, plain_s, progress
 
 
-def report(repo_mb, endpoint, role_s, fetch_s, plain_s, progress, quick=False):
+def report(repo_mb, endpoint, role_s, fetch_s, phases, plain_s, progress, quick=False):
     size_mb = repo_mb * 1.048576
     print(f"\nmodel download of {repo_mb} MiB through the lab mirror (olah) at {endpoint}"
           + (" (quick mode)" if quick else ""))
     print(f"  model role (fetch, verify, record), whole play: {role_s:6.1f} s")
     print(f"  model role, fetcher only:                       {fetch_s:6.1f} s  {size_mb / fetch_s:6.1f} MB/s")
+    for phase, secs in phases.items():
+        print(f"    {phase + ':':44s} {float(secs):6.1f} s")
     print(f"  plain `hf download` of the same repository:     {plain_s:6.1f} s  {size_mb / plain_s:6.1f} MB/s")
     print(f"  progress lines printed during the role's download: {len(progress)}")
     for line in progress[:3] + (["  ..."] if len(progress) > 4 else []) + progress[-1:]:

@@ -160,4 +160,5 @@ def test_the_model_benchmark_runs_in_quick_mode():
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "model role, fetcher only:" in proc.stdout
+    assert re.search(r"^    downloading: +[0-9.]+ s$", proc.stdout, re.M), proc.stdout
     assert re.search(r"^model fetch ratio: fetch/plain=[0-9.]+$", proc.stdout, re.M)

@@ -116,7 +116,11 @@ class Progress:
     def __init__(self, status_path):
         self.path = status_path
         self.state = {"phase": "planning", "bytes_done": 0, "bytes_total": 0, "files_done": 0,
-                      "files_total": 0, "rate_bytes_per_s": 0.0, "started": time.time(), "resumed_bytes": 0}
+                      "files_total": 0, "rate_bytes_per_s": 0.0, "started": time.time(), "resumed_bytes": 0,
+                      "phase_seconds": {}}
+        # Where the time of a fetch goes (planning, downloading, verifying, ...): the
+        # benchmark compares the fetcher with a plain client phase by phase.
+        self._phase_began = self.state["started"]
         self.measure = None
         # Downloads run on several threads, and the loop below writes every second too.
         self._lock = threading.RLock()
@@ -134,6 +138,13 @@ class Progress:
 
     def update(self, **values):
         with self._lock:
+            if values.get("phase", self.state["phase"]) != self.state["phase"]:
+                now = time.time()
+                spent = self.state["phase_seconds"]
+                spent[self.state["phase"]] = round(spent.get(self.state["phase"], 0) + now - self._phase_began, 2)
+                self._phase_began = now
+                if values["phase"] == "done":
+                    self.state["finished"] = now
             self.state.update(values)
             self.flush()
 
@@ -215,12 +226,33 @@ def plan_hf(spec):
     names = select([s.rfilename for s in info.siblings], spec["allow_patterns"], spec["ignore_patterns"])
     if not names:
         raise FetchError(f"no file of {spec['repo']} matches model_allow_patterns/model_ignore_patterns")
-    files = []
-    for name in names:
-        url = hf_hub_url(spec["repo"], name, revision=info.sha, endpoint=spec["endpoint"])
-        meta = get_hf_file_metadata(url, token=spec.get("token") or False)
-        files.append({"path": name, "size": meta.size, "etag": (meta.etag or "").strip('"')})
+    # Sizes and hashes of every file in one listing; a HEAD per file is a round trip each
+    # (hundreds for a large model) and the client does its own HEAD again before each download.
+    try:
+        tree = {entry.path: expected_of(entry)
+                for entry in api.list_repo_tree(spec["repo"], revision=info.sha, recursive=True)
+                if getattr(entry, "size", None) is not None}
+    except HfHubHTTPError:  # a mirror without the tree API: ask file by file
+        tree = {}
+
+    def head(name):
+        meta = get_hf_file_metadata(hf_hub_url(spec["repo"], name, revision=info.sha, endpoint=spec["endpoint"]),
+                                    token=spec.get("token") or False)
+        return {"size": meta.size, "etag": (meta.etag or "").strip('"')}
+
+    missing = [name for name in names if name not in tree]
+    tree.update(zip(missing, in_parallel(head, missing, spec.get("workers") or WORKERS)))
+    files = [{"path": name, **tree[name]} for name in names]
     return {"source": "hf", "repo": spec["repo"], "revision": info.sha, "files": files}
+
+
+def expected_of(entry):
+    """Size and hash of a file of the Hub's tree listing, as a download's ETag gives them: the
+    sha256 of an LFS file's content, else the git blob sha1 (an LFS file's blob_id is its
+    pointer's)."""
+    lfs = getattr(entry, "lfs", None)
+    sha256 = lfs.get("sha256") if isinstance(lfs, dict) else getattr(lfs, "sha256", None)
+    return {"size": entry.size, "etag": sha256 or entry.blob_id}
 
 
 def fetch_hf(spec, plan, directory, progress):

@@ -69,6 +69,22 @@ def test_interrupted_run_is_never_complete(tmp_path):
     assert not (tmp_path / ".inferops-model.json.tmp").exists()
 
 
+def test_the_tree_listing_gives_what_a_downloads_etag_would(tmp_path):
+    """LFS files are checked by their content's sha256 (the tree's blob_id is the pointer's),
+    other files by their git blob sha1, as the Hub's ETags name them."""
+    from types import SimpleNamespace
+
+    data = b"weights" * 100
+    (tmp_path / "model.safetensors").write_bytes(data)
+    (tmp_path / "config.json").write_bytes(b"{}\n")
+    lfs_file = SimpleNamespace(path="model.safetensors", size=len(data), blob_id="a" * 40,  # the pointer's
+                               lfs={"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pointer_size": 134})
+    plain = SimpleNamespace(path="config.json", size=3, blob_id=hashlib.sha1(b"blob 3\0{}\n").hexdigest(), lfs=None)
+    for entry in (lfs_file, plain):
+        assert fetch.matches(fetch.expected_of(entry), str(tmp_path / entry.path)), entry
+    assert fetch.expected_of(lfs_file)["etag"] == hashlib.sha256(data).hexdigest()
+
+
 def test_check_space_names_the_fix(tmp_path):
     with pytest.raises(fetch.FetchError, match="free space or point model_root elsewhere"):
         fetch.check_space(str(tmp_path), 10 ** 18)
@@ -162,6 +178,20 @@ def test_progress_survives_many_writers(tmp_path):
             thread.join()
     assert errors == []
     assert json.loads(status.read_text())["files_done"] == 199
+
+
+def test_progress_times_each_phase(tmp_path, monkeypatch):
+    """The benchmark splits a fetch by phase: each phase's seconds, and when it finished."""
+    now = [100.0]
+    monkeypatch.setattr(fetch.time, "time", lambda: now[0])
+    progress = fetch.Progress(str(tmp_path / "status.json"))
+    for at, values in ((103.5, {"phase": "downloading"}), (105.0, {"files_done": 1}),  # not a new phase
+                       (110.0, {"phase": "verifying"}), (111.25, {"phase": "done"})):
+        now[0] = at
+        progress.update(**values)
+    state = json.loads((tmp_path / "status.json").read_text())
+    assert state["phase_seconds"] == {"planning": 3.5, "downloading": 6.5, "verifying": 1.25}
+    assert state["finished"] == 111.25
 
 
 def test_main_deletes_the_spec_once_read(tmp_path, monkeypatch):
