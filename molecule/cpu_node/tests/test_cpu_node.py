@@ -1,6 +1,7 @@
 """The converged host serves the tiny model the way operators check it, with an independent client (curl)."""
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -114,7 +115,9 @@ def test_systemd_brings_the_server_back_after_kill_9(host):
 
 
 def test_the_converge_benchmark_runs_in_quick_mode():
-    """Benchmarks that cannot rot (issue 18): make bench's code path, one re-run of this host."""
+    """Benchmarks that cannot rot (issue 18): make bench's code path, one re-run of this host.
+    It is also the scenario's idempotence check (molecule.yml has no idempotence step): the
+    re-run, after the upgrade, the rollback and the kill -9, changes nothing."""
     repo = Path(__file__).resolve().parents[3]
     proc = subprocess.run([sys.executable, str(repo / "tests" / "bench" / "converge_bench.py"), "--quick",
                            "inferops-cpu_node"], capture_output=True, text=True, check=False, timeout=1200, cwd=repo)
@@ -122,3 +125,4 @@ def test_the_converge_benchmark_runs_in_quick_mode():
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "re-run:" in proc.stdout and "venv + torch + vLLM wheels" in proc.stdout
     assert "converge ratios: fresh/hand=" in proc.stdout
+    assert re.search(r"^  re-run: +[0-9.]+ s +\(changed=0\)$", proc.stdout, re.M), proc.stdout

@@ -1,6 +1,7 @@
 """Two vLLM replicas behind the gateway: edge auth, rolling restart, rolling upgrade and a
-killed replica under a steady loopback load (10 requests/s from inside the gateway's
-container), with zero failed requests."""
+killed replica under a steady loopback load (5 requests/s from inside the gateway's
+container; each one a completion that both replicas' single cores must also serve while they
+restart and compile), with zero failed requests."""
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ def start_load(host, name):
     host.run_expect([0], f"rm -f /root/{name}.json /root/{name}.stop")
     host.run_expect([0], f"umask 077; printf '%s' '{API_KEY}' > /root/key")
     host.run_expect([0], f"setsid nohup python3 /root/load.py {GW} /root/key /root/{name}.json /root/{name}.stop "
-                         "1000000 900 2 10 >/root/{0}.log 2>&1 &".format(name))
+                         "1000000 900 2 5 >/root/{0}.log 2>&1 &".format(name))
     time.sleep(5)
 
 
