@@ -80,7 +80,10 @@ bytes: {description: Size of the copy., returned: success (not with mode=start),
 rate_bytes_per_s: {description: Average transfer rate of this run., returned: success (not with mode=start), type: float}
 resumed_bytes: {description: Bytes already present (resumed) when this run started., returned: success (not with mode=start), type: int}
 refetched: {description: Files that failed verification and were fetched again., returned: success (not with mode=start), type: list}
-seconds: {description: The fetcher's own time, from its start to its result (not the polling's delay)., returned: success (not with mode=start), type: float}
+seconds:
+  description: The fetcher's own time from its start to its result (not the delay of the polling).
+  returned: success (not with mode=start)
+  type: float
 phase_seconds:
   description: Seconds the fetcher spent in each phase (planning, downloading, verifying, refetching).
   returned: success (not with mode=start)

@@ -13,8 +13,8 @@ import time
 STEP = re.compile(r"\[(?P<scenario>[^ \]]+) > (?P<step>[a-z_]+)\] Executing\s*$")
 
 
-def timed_steps(lines, clock=time.monotonic):
-    """Yield each line; return [(step, seconds)] in the order the steps ran."""
+def timed_steps(lines, out, clock=time.monotonic):
+    """out(line) for each line; return [(step, seconds)] in the order the steps ran."""
     steps = []
     current, began = None, None
     for line in lines:
@@ -24,7 +24,7 @@ def timed_steps(lines, clock=time.monotonic):
             if current is not None:
                 steps.append((current, now - began))
             current, began = match["step"], now
-        yield line
+        out(line)
     if current is not None:
         steps.append((current, clock() - began))
     return steps
@@ -32,16 +32,15 @@ def timed_steps(lines, clock=time.monotonic):
 
 def main():
     scenario, path = sys.argv[1:3]
-    generator = timed_steps(sys.stdin)
-    try:
-        while True:
-            sys.stdout.write(next(generator))
-            sys.stdout.flush()
-    except StopIteration as end:
-        steps = end.value or []
+
+    def out(line):
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+    steps = timed_steps(sys.stdin, out)
     if steps:
-        with open(path, "a", encoding="utf-8") as out:
-            out.write(f"steps {scenario}: " + ", ".join(f"{name} {secs:.0f}" for name, secs in steps) + "\n")
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"steps {scenario}: " + ", ".join(f"{name} {secs:.0f}" for name, secs in steps) + "\n")
 
 
 if __name__ == "__main__":
