@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 LAB = REPO_DIR / "tests" / "lab"
 HOST = "inferops-bench-model"
@@ -38,7 +40,7 @@ def measure(host, inventory, megabytes, endpoint):
             "-e", "inferops_target=all", "-e", f"model_repo={repo}", "-e", f"model_name=bench-{megabytes}m",
             # The role's default polling (the lab's 2 s adds a docker exec every 2 s beside the
             # download, on two cores that the mirror's server also needs).
-            "-e", "model_fetch_poll=5", "-e", "model_fleet_seed=", "-v"]
+            "-e", f"model_fetch_poll={role_default('model', 'model_fetch_poll')}", "-e", "model_fleet_seed=", "-v"]
     # Untimed: one plain download first, so that both timed downloads find the mirror's files
     # in its page cache (the first reader of a cold mirror otherwise pays for the second).
     plain(host, repo, endpoint, megabytes)
@@ -52,6 +54,11 @@ def measure(host, inventory, megabytes, endpoint):
     plain_s = plain(host, repo, endpoint, megabytes)
     sh("docker", "exec", host, "rm", "-rf", f"/srv/models/bench-{megabytes}m")
     return role_s, fetch_s, phases, plain_s, progress
+
+
+def role_default(role, name):
+    """A variable's value in the role's defaults/main.yml."""
+    return yaml.safe_load((REPO_DIR / "roles" / role / "defaults" / "main.yml").read_text())[name]
 
 
 def plain(host, repo, endpoint, megabytes):
