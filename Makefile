@@ -10,7 +10,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.lab/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export LAB_DIR := $(CURDIR)/.lab
-SCENARIOS ?= os_packages hostile model cpu_node observe gpu_node cluster gateway
+SCENARIOS ?= os_packages hostile model cpu_node gpu_node cluster gateway
 # Too long for CI's hour on 2 cores: a real vLLM source build (36-57 minutes cold), an arm64
 # host under qemu-user (about 35 minutes cold), an air-gapped host converged from a bundle
 # built in the scenario (about 11 minutes). Run with `make test-long`.
