@@ -16,7 +16,8 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "lab"))
-from recap import curl, run_playbook  # noqa: E402
+from mirror_logs import addresses_of  # noqa: E402
+from recap import curl, lab_host, run_playbook  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 LAB = Path(os.environ["LAB_DIR"])
@@ -219,9 +220,7 @@ def test_the_benchmark_playbook_reports_and_gates(tmp_path):
     flat = " ".join(out.split())
     assert "host profile ok failed req/s tok/s TTFT50 TTFT99" in flat
     assert f"{BENCHED} short 8 0" in flat and f"{BENCHED} prefix 8 0" in flat
-    leftovers = subprocess.run(["docker", "exec", BENCHED, "sh", "-c", "ls -d /tmp/inferops-benchmark-* 2>/dev/null"],
-                               capture_output=True, text=True, check=False).stdout
-    assert leftovers == ""  # removed again
+    assert lab_host(BENCHED).run("ls -d /tmp/inferops-benchmark-* 2>/dev/null").stdout == ""  # removed again
 
     faster = [{**row, "out_tok_s": row["out_tok_s"] * 3} for row in summary]
     baseline = tmp_path / "baseline.json"
@@ -256,8 +255,7 @@ def test_killed_replica_traffic_keeps_flowing_and_the_down_alert_fires(host):
     counts = stop_load(host, "kill")
     assert fired, prom(host, "/api/v1/alerts")
     assert len(fired) == 1 and fired[0]["labels"]["severity"] == "critical", fired
-    replica_b = subprocess.run(["docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", "inferops-replica-b"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    assert fired[0]["labels"]["instance"] in (f"{replica_b}:8000", "inferops-replica-b:8000"), fired
+    instances = [f"{ip}:8000" for ip in addresses_of(["inferops-replica-b"])] + ["inferops-replica-b:8000"]
+    assert fired[0]["labels"]["instance"] in instances, fired
     assert counts["sent"] > 10 and counts["failed"] == 0, counts
     assert counts["max_gap_s"] < 10, counts
