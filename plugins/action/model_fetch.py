@@ -56,8 +56,8 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("spec", "python", "script", "work_dir", "poll", "timeout", "mode"))
     MODES = ("run", "start", "wait")
 
-    def _run(self, command):
-        result = self._low_level_execute_command(command, sudoable=True)
+    def _run(self, command, in_data=None):
+        result = self._low_level_execute_command(command, sudoable=True, in_data=in_data)
         return result.get("rc", 1), result.get("stdout", ""), result.get("stderr", "")
 
     def _read_json(self, path):
@@ -101,31 +101,22 @@ class ActionModule(ActionBase):
 
     def _start(self, args, spec, files):
         q = {key: shlex.quote(path) for key, path in files.items()}
-        # One fetcher per directory: one left running by an interrupted run (it outlives the
-        # play) is stopped first, so that its result cannot be taken for this run's.
-        self._run(f"p=$(cat {q['pid']} 2>/dev/null) && grep -qsF {q['result']} /proc/$p/cmdline"
-                  f" && kill $p && for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done")
-        # The spec may hold a token: transferred as a file and installed 0600, never put on a
-        # command line; the fetcher deletes it once read.
-        tmpdir = self._make_tmp_path()
-        staged = self._connection._shell.join_path(tmpdir, "spec.json")
-        try:
-            self._transfer_data(staged, json.dumps(spec))
-            self._fixup_perms2([tmpdir, staged])
-            rc, out, err = self._run(
-                f"mkdir -p -m 0700 {q['work']} && install -m 0600 {shlex.quote(staged)} {q['spec']}"
-                f" && rm -f {q['status']} {q['result']}")
-        finally:
-            self._remove_tmp_path(tmpdir)
-        if rc != 0:
-            raise AnsibleActionFail(f"could not write {files['spec']}: {out}{err}")
+        # One round trip (a re-run's start used to take seven). One fetcher per directory: one
+        # left running by an interrupted run (it outlives the play) is stopped first, so that its
+        # result cannot be taken for this run's. The spec may hold a token: it arrives on stdin
+        # and is written 0600, never put on a command line; the fetcher deletes it once read.
         # The status file, created here and rewritten every second by the fetcher, is its heartbeat.
-        start = (f"touch {q['status']} && setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
-                 f"--spec {q['spec']} --status {q['status']} "
-                 f"--result {q['result']} >{q['log']} 2>&1 </dev/null & echo $! > {q['pid']}")
-        rc, out, err = self._run(start)
+        command = (
+            f"p=$(cat {q['pid']} 2>/dev/null) && grep -qsF {q['result']} /proc/$p/cmdline"
+            f" && kill $p && for i in $(seq 50); do kill -0 $p 2>/dev/null || break; sleep 0.2; done; "
+            f"mkdir -p -m 0700 {q['work']} && rm -f {q['spec']} {q['status']} {q['result']}"
+            f" && (umask 077 && cat > {q['spec']}) && touch {q['status']}"
+            f" && {{ setsid nohup {shlex.quote(args['python'])} {shlex.quote(args['script'])} "
+            f"--spec {q['spec']} --status {q['status']} "
+            f"--result {q['result']} >{q['log']} 2>&1 </dev/null & echo $! > {q['pid']}; }}")
+        rc, out, err = self._run(command, in_data=json.dumps(spec).encode())
         if rc != 0:
-            raise AnsibleActionFail(f"could not start the fetcher: {out}{err}")
+            raise AnsibleActionFail(f"could not write {files['spec']} and start the fetcher: {out}{err}")
 
     def _status(self, path):
         """(seconds since the fetcher last wrote its status, the status) or (None, None)."""

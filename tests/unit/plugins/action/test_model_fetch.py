@@ -1,5 +1,9 @@
 """The model_fetch action: its progress line, and its run/start/wait modes against a fake host."""
 import json
+import os
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -121,3 +125,40 @@ def test_start_in_check_mode_leaves_the_change_to_the_wait():
     host = FakeHost("wait")
     host._task.check_mode = True
     assert host.run(task_vars={})["changed"]
+
+
+FETCHER = """import json, os, sys
+args = sys.argv
+spec, result = args[args.index("--spec") + 1], args[args.index("--result") + 1]
+found = {"mode": oct(os.stat(spec).st_mode & 0o777), "spec": json.load(open(spec)), "stdin": sys.stdin.read()}
+with open(result + ".tmp", "w") as out:
+    json.dump(found, out)
+os.rename(result + ".tmp", result)
+"""
+
+
+def test_start_is_one_command_that_writes_the_spec_from_stdin_and_starts_the_fetcher(tmp_path):
+    """The start's one shell command, run for real by sh: the spec (which may hold a token)
+    arrives on stdin, lands 0600, never on the command line; the fetcher runs detached."""
+    class Local(model_fetch.ActionModule):
+        def __init__(self):  # pylint: disable=super-init-not-called
+            self.commands = []
+
+        def _run(self, command, in_data=None):
+            self.commands.append(command)
+            proc = subprocess.run(["sh", "-c", command], input=in_data, capture_output=True, check=False)
+            return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+    script = tmp_path / "fetch.py"
+    script.write_text(FETCHER)
+    spec = {**SPEC, "dir": str(tmp_path / "m"), "token": "hf_secret_token"}
+    files = model_fetch.job_files(str(tmp_path / "work"), spec["dir"])
+    host = Local()
+    host._start({"python": sys.executable, "script": str(script)}, spec, files)
+    deadline = time.time() + 30
+    while not os.path.exists(files["result"]) and time.time() < deadline:
+        time.sleep(0.1)
+    found = json.loads(open(files["result"], encoding="utf-8").read())
+    assert found == {"mode": "0o600", "spec": spec, "stdin": ""}
+    assert len(host.commands) == 1 and "hf_secret_token" not in host.commands[0]
+    assert os.path.exists(files["pid"]) and os.path.exists(files["status"])
