@@ -44,15 +44,18 @@ class FetchError(Exception):
 
 
 # ---------------------------------------------------------------- hashing and manifests
-def file_hashes(path):
-    """sha256 and git blob sha1 of a file in one pass (HF etags are one or the other)."""
-    sha256, blob = hashlib.sha256(), hashlib.sha1()
-    blob.update(b"blob %d\0" % os.path.getsize(path))
+def file_hashes(path, blob=True):
+    """sha256 and git blob sha1 of a file in one pass (HF etags are one or the other); without
+    blob, the sha256 only (None for the blob), which is all an LFS file's check needs."""
+    sha256, blob_sha = hashlib.sha256(), (hashlib.sha1() if blob else None)
+    if blob_sha:
+        blob_sha.update(b"blob %d\0" % os.path.getsize(path))
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             sha256.update(chunk)
-            blob.update(chunk)
-    return sha256.hexdigest(), blob.hexdigest()
+            if blob_sha:
+                blob_sha.update(chunk)
+    return sha256.hexdigest(), (blob_sha.hexdigest() if blob_sha else None)
 
 
 def matches(expected, path):
@@ -63,7 +66,8 @@ def matches(expected, path):
     want = expected.get("sha256") or expected.get("etag")
     if not want:
         return True
-    sha256, blob = file_hashes(path)
+    # A 64-digit hash is a sha256: the weights' check then costs one hash, not two.
+    sha256, blob = file_hashes(path, blob=len(want) != 64)
     if want not in (sha256, blob):
         return False
     expected["sha256"] = sha256
@@ -263,21 +267,29 @@ def fetch_hf(spec, plan, directory, progress):
                                    for f in plan["files"] if os.path.isfile(os.path.join(directory, f["path"]))) \
         + dir_bytes(os.path.join(cache, "download"))
     lock = threading.Lock()
+    verified = set()
 
     def one(item):
         target = os.path.join(directory, item["path"])
-        if not matches(item, target):
+        good = matches(item, target)
+        if not good:
             with lock:
                 if os.path.exists(target):
                     progress.state.setdefault("refetched", []).append(item["path"])
                 forget(directory, [item["path"]])  # a stale or corrupt copy must not pass as up to date
             hf_hub_download(spec["repo"], item["path"], revision=plan["revision"], local_dir=directory,
                             endpoint=spec["endpoint"], token=spec.get("token") or False)
+            # Checked as it lands, while the other workers still download: a large model's
+            # check then hides behind its download instead of following it.
+            good = matches(item, target)
         with lock:
+            if good:
+                verified.add(item["path"])
             progress.update(files_done=progress.state.get("files_done", 0) + 1)
 
     progress.update(files_done=0)
     in_parallel(one, plan["files"], spec.get("workers") or WORKERS)
+    return verified
 
 
 def peer_headers(spec):
@@ -307,9 +319,12 @@ def fetch_http_files(base_url, plan, directory, progress, workers=WORKERS, heade
             done["bytes"] += n
             progress.state["bytes_done"] = done["bytes"]
 
+    verified = set()
+
     def one(item):
         target = os.path.join(directory, item["path"])
-        if matches(item, target):
+        good = matches(item, target)
+        if good:
             add(item["size"])
         else:
             os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -318,11 +333,15 @@ def fetch_http_files(base_url, plan, directory, progress, workers=WORKERS, heade
             add(resumed)
             with lock:
                 progress.state["resumed_bytes"] += resumed
+            good = matches(item, target)  # checked as it lands (see fetch_hf)
         with lock:
+            if good:
+                verified.add(item["path"])
             progress.update(files_done=progress.state.get("files_done", 0) + 1)
 
     progress.update(files_done=0)
     in_parallel(one, plan["files"], workers)
+    return verified
 
 
 def plan_url(spec):
@@ -332,11 +351,11 @@ def plan_url(spec):
 def fetch_url(spec, directory, progress):
     archive = os.path.join(spec["cache_dir"], os.path.basename(spec["url"].split("?")[0]))
     os.makedirs(spec["cache_dir"], exist_ok=True)
-    if not (os.path.isfile(archive) and file_hashes(archive)[0] == spec["sha256"]):
+    if not (os.path.isfile(archive) and file_hashes(archive, blob=False)[0] == spec["sha256"]):
         resumed = http_fetch(spec["url"], archive,
                              on_chunk=lambda n: progress.state.__setitem__("bytes_done", progress.state["bytes_done"] + n))
         progress.state["resumed_bytes"] = resumed
-        digest = file_hashes(archive)[0]
+        digest = file_hashes(archive, blob=False)[0]
         if digest != spec["sha256"]:
             os.remove(archive)
             raise FetchError(f"{spec['url']} has sha256 {digest}, not model_url_sha256 {spec['sha256']}")
@@ -354,7 +373,7 @@ def fetch_url(spec, directory, progress):
             rel = os.path.relpath(path, directory)
             if rel.startswith(".cache") or rel == MANIFEST:
                 continue
-            files.append({"path": rel, "size": os.path.getsize(path), "sha256": file_hashes(path)[0]})
+            files.append({"path": rel, "size": os.path.getsize(path), "sha256": file_hashes(path, blob=False)[0]})
     return sorted(files, key=lambda f: f["path"])
 
 
@@ -384,15 +403,17 @@ def fetch_modelscope(spec, directory, progress):
             path = os.path.join(root, name)
             rel = os.path.relpath(path, directory)
             if not rel.startswith(".") and rel != MANIFEST:
-                files.append({"path": rel, "size": os.path.getsize(path), "sha256": file_hashes(path)[0]})
+                files.append({"path": rel, "size": os.path.getsize(path), "sha256": file_hashes(path, blob=False)[0]})
     return sorted(files, key=lambda f: f["path"])
 
 
 # ---------------------------------------------------------------- main flow
-def verify(plan, directory, progress, workers=WORKERS):
+def verify(plan, directory, progress, workers=WORKERS, checked=()):
+    """The paths of the plan's files that do not match, leaving out those already checked."""
     progress.update(phase="verifying")
-    ok = in_parallel(lambda item: matches(item, os.path.join(directory, item["path"])), plan["files"], workers)
-    return [item["path"] for item, good in zip(plan["files"], ok) if not good]
+    todo = [item for item in plan["files"] if item["path"] not in checked]
+    ok = in_parallel(lambda item: matches(item, os.path.join(directory, item["path"])), todo, workers)
+    return [item["path"] for item, good in zip(todo, ok) if not good]
 
 
 def forget(directory, names):
@@ -412,7 +433,7 @@ def still_complete(directory, record, full=False):
         if not os.path.isfile(path) or os.path.getsize(path) != item["size"]:
             return False
         if full or int(os.path.getmtime(path)) != item.get("mtime"):
-            if file_hashes(path)[0] != item["sha256"]:
+            if file_hashes(path, blob=False)[0] != item["sha256"]:
                 return False
     return True
 
@@ -421,7 +442,7 @@ def record_of(spec, plan, files):
     return {"source": spec["source"], "repo": plan.get("repo") or spec.get("repo") or spec.get("url"),
             "revision": plan["revision"], "requested_revision": spec.get("revision"),
             "files": [{"path": f["path"], "size": f["size"],
-                       "sha256": f.get("sha256") or file_hashes(os.path.join(spec["dir"], f["path"]))[0],
+                       "sha256": f.get("sha256") or file_hashes(os.path.join(spec["dir"], f["path"]), blob=False)[0],
                        "mtime": int(os.path.getmtime(os.path.join(spec["dir"], f["path"])))}
                       for f in files]}
 
@@ -461,13 +482,11 @@ def run(spec, status_path):
                             resumed_bytes=dir_bytes(os.path.join(directory, ".cache", "huggingface", "download")))
             fetch = (lambda: fetch_hf(spec, plan, directory, progress)) if spec["source"] == "hf" else \
                 (lambda: fetch_http_files(spec["peer_url"], plan, directory, progress, workers, peer_headers(spec)))
-            fetch()
-            bad = verify(plan, directory, progress, workers)
+            bad = verify(plan, directory, progress, workers, checked=fetch())
             if bad:  # corrupted or truncated: fetch those again, once
                 progress.update(phase="refetching", refetched=bad)
                 forget(directory, bad)
-                fetch()
-                bad = verify(plan, directory, progress, workers)
+                bad = verify(plan, directory, progress, workers, checked=fetch())
                 if bad:
                     raise FetchError(f"files still do not match their expected size/hash after a re-fetch: {bad}")
             files = plan["files"]

@@ -149,12 +149,40 @@ def test_peer_files_are_fetched_concurrently_over_http(tmp_path):
             self.state.update(values)
 
     progress = Recorder()
+    (peer / "f5.safetensors").parent.mkdir(parents=True)
+    (peer / "f5.safetensors").write_bytes(b"\0" * 100)  # a corrupt leftover, fetched again
     try:
-        fetch.fetch_http_files(f"http://127.0.0.1:{server.server_port}", {"files": files}, str(peer), progress, 3)
+        checked = fetch.fetch_http_files(f"http://127.0.0.1:{server.server_port}", {"files": files}, str(peer), progress, 3)
     finally:
         server.shutdown()
     assert progress.state["files_done"] == 6
+    # Each file was checked as it landed: nothing is left for the verify phase to hash.
+    assert checked == {f["path"] for f in files}
     assert fetch.verify({"files": files}, str(peer), progress) == []
+
+
+def test_verify_leaves_out_what_was_checked_as_it_landed(tmp_path, monkeypatch):
+    (tmp_path / "a.bin").write_bytes(b"a")
+    (tmp_path / "b.bin").write_bytes(b"b")
+    plan = {"files": [{"path": "a.bin", "size": 1, "etag": "0" * 64}, {"path": "b.bin", "size": 1, "etag": "0" * 64}]}
+    hashed = []
+    real = fetch.file_hashes
+    monkeypatch.setattr(fetch, "file_hashes", lambda path, blob=True: hashed.append(path) or real(path, blob))
+
+    class Quiet:
+        def update(self, **_):
+            pass
+
+    assert fetch.verify(plan, str(tmp_path), Quiet(), checked={"a.bin"}) == ["b.bin"]
+    assert hashed == [str(tmp_path / "b.bin")]
+
+
+def test_a_sha256_check_hashes_once_a_git_blob_check_both(tmp_path):
+    data = b"weights"
+    path = tmp_path / "w"
+    path.write_bytes(data)
+    assert fetch.file_hashes(str(path), blob=False) == (hashlib.sha256(data).hexdigest(), None)
+    assert fetch.file_hashes(str(path))[1] == hashlib.sha1(b"blob 7\0" + data).hexdigest()
 
 
 def test_progress_survives_many_writers(tmp_path):
