@@ -174,6 +174,9 @@ class ActionModule(ActionBase):
             changed=bool(final.get("changed")),
             revision=record.get("revision"),
             files=len(record.get("files", [])),
+            # The role's completeness check needs no stat of its own after a checked copy.
+            config_json=any(f.get("path") == "config.json" for f in record.get("files", [])),
+            dir=spec["dir"],
             bytes=sum(f.get("size", 0) for f in record.get("files", [])),
             rate_bytes_per_s=status.get("rate_bytes_per_s"),
             resumed_bytes=status.get("resumed_bytes", 0),

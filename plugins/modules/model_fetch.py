@@ -76,6 +76,16 @@ RETURN = r"""
 started: {description: True when mode=start launched the fetcher., returned: mode=start, type: bool}
 revision: {description: The commit (or archive sha256) the copy is of., returned: success (not with mode=start), type: str}
 files: {description: Number of files in the copy., returned: success (not with mode=start), type: int}
+dir:
+  description: The directory of the copy (O(spec.dir)).
+  returned: success (not with mode=start)
+  type: str
+  version_added: "0.9.0"
+config_json:
+  description: Whether the copy, as its record lists and checks it, holds a C(config.json) at its top.
+  returned: success (not with mode=start)
+  type: bool
+  version_added: "0.9.0"
 bytes: {description: Size of the copy., returned: success (not with mode=start), type: int}
 rate_bytes_per_s: {description: Average transfer rate of this run., returned: success (not with mode=start), type: float}
 resumed_bytes: {description: Bytes already present (resumed) when this run started., returned: success (not with mode=start), type: int}
