@@ -8,6 +8,8 @@ On fresh lab hosts of the same image, one after another:
   (d) cpu_node.yml on FLEET fresh hosts at once (default 4), the first the fleet seed of the
       wheels and the model (vllm_install_fleet_seed, model_fleet_seed); from the lab mirrors'
       logs, how often each wheel and model file was downloaded, and by which host.
+For (b) and (d) also the CPU time the hosts (their cgroups) and the controller used: no run can
+take less wall time than that over the machine's cores, which bounds fleetN/fleet1 from below.
 Ends with one line:
   converge ratios: fresh/hand=<b/a> rerun/fresh=<c/b> fleet4/fleet1=<d/b>
 (targets of issue 18: fresh/hand <= 0.90, rerun/fresh <= 0.10 with changed=0, fleet4/fleet1 <= 1.5).
@@ -21,6 +23,7 @@ usage: make bench   (or: LAB_DIR=.lab python tests/bench/converge_bench.py [--fl
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,6 +69,44 @@ def role_seconds(report):
             caller = role
             totals[role] = totals.get(role, 0.0) + stamp(duration["end"]) - stamp(duration["start"])
     return totals
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cgroup_cpu_seconds(container_id, root="/sys/fs/cgroup"):
+    """CPU seconds a container has used, from its cgroup (v1 cpuacct, or v2 under Docker's
+    cgroupfs or systemd driver); None where none of them is found."""
+    v1 = Path(root, "cpuacct", "docker", container_id, "cpuacct.usage")
+    if v1.is_file():
+        return int(v1.read_text()) / 1e9
+    for v2 in (Path(root, "docker", container_id, "cpu.stat"),
+               Path(root, "system.slice", f"docker-{container_id}.scope", "cpu.stat")):
+        if v2.is_file():
+            fields = dict(line.split() for line in v2.read_text().splitlines() if line.strip())
+            return int(fields["usage_usec"]) / 1e6
+    return None
+
+
+def hosts_cpu(names):
+    """CPU seconds the lab hosts have used so far, all together (None if unknown)."""
+    ids = subprocess.run(["docker", "inspect", "-f", "{{.Id}}", *names], capture_output=True, text=True,
+                         check=False).stdout.split()
+    found = [cgroup_cpu_seconds(cid) for cid in ids]
+    return sum(found) if found and None not in found else None
+
+
+def report_cpu(label, hosts, controller, wall, cpus=os.cpu_count()):
+    """The CPU a run used: on this machine no run of it can take less wall time than CPU / cores."""
+    if hosts is None:
+        print(f"    CPU time: controller {controller:.1f} s (the hosts' cgroups are not readable here)")
+        return None
+    total = hosts + controller
+    print(f"    CPU time: hosts {hosts:.1f} s + controller {controller:.1f} s = {total:.1f} s; "
+          f"on {cpus} CPUs at least {total / cpus:.1f} s of wall time ({label}: {wall:.1f} s)")
+    return total
 
 
 def converge(inventory, limit=None):
@@ -182,7 +223,7 @@ def main():
 
     single, hand_host = ["inferops-bench-1"], "inferops-bench-hand"
     fleet = [f"inferops-bench-f{n}" for n in range(1, args.fleet + 1)]
-    fleet_wall = None
+    fleet_wall = fresh_cpu = None
     # Each figure is printed when measured: a run that fails late keeps what it measured.
     print(f"cpu_node converge benchmark on fresh lab hosts ({os.cpu_count()} CPUs)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -193,8 +234,10 @@ def main():
             print(f"  runbook typed by hand (tests/bench/runbook_cpu.sh): {hand:7.1f} s", flush=True)
             fresh_hosts(single)
             inv = inventory_for(tmp, single)
+            cpu_before = children_cpu()
             fresh, fresh_changed, roles = converge(inv)
             report_phases("cpu_node.yml, fresh host", fresh, fresh_changed, roles)
+            fresh_cpu = report_cpu("fresh", hosts_cpu(single), children_cpu() - cpu_before, fresh)
             rerun, rerun_changed, rerun_roles = converge(inv)
             report_phases("cpu_node.yml, re-run", rerun, rerun_changed, rerun_roles)
             if not args.keep:
@@ -202,9 +245,16 @@ def main():
             if fleet:
                 fresh_hosts(fleet)
                 since = mirror_logs.offsets()
+                cpu_before = children_cpu()
                 fleet_wall, fleet_changed = converge(inventory_for(tmp, fleet))[:2]
                 print(f"  cpu_node.yml, {len(fleet)} fresh hosts at once, {fleet[0]} the wheel and model seed: "
                       f"{fleet_wall:7.1f} s   (changed={fleet_changed})")
+                fleet_cpu = report_cpu(f"fleet of {len(fleet)}", hosts_cpu(fleet), children_cpu() - cpu_before, fleet_wall)
+                if fleet_cpu and fresh:
+                    # What two cores allow: the fleet's CPU over the cores, against one host's wall time.
+                    print(f"    fleet{len(fleet)}/fleet1 can be no lower than {fleet_cpu / os.cpu_count() / fresh:.2f} "
+                          f"on {os.cpu_count()} CPUs (its CPU time / CPUs / one host's wall time; one host's CPU time: "
+                          f"{fresh_cpu or 0:.1f} s)")
                 report_downloads(mirror_logs.downloads_since(since, mirror_logs.addresses_of(fleet)), fleet[0])
         finally:
             remove([hand_host] + fleet + ([] if args.keep else single))

@@ -25,3 +25,15 @@ def test_the_health_gate_counts_for_the_service_that_waits_for_it():
                    task("inferops.inference.vllm_service : Ask for one chat completion", 50, 52)]},
     ]}
     assert bench.role_seconds(report) == {"other": 3.0, "os_packages": 7.0, "vllm_service": 42.0}
+
+
+def test_cpu_seconds_from_a_containers_cgroup_v1_or_v2(tmp_path):
+    v1 = tmp_path / "v1" / "cpuacct" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "cpuacct.usage").write_text("12500000000\n")
+    assert bench.cgroup_cpu_seconds("abc", root=tmp_path / "v1") == 12.5
+    v2 = tmp_path / "v2" / "system.slice" / "docker-abc.scope"
+    v2.mkdir(parents=True)
+    (v2 / "cpu.stat").write_text("usage_usec 3250000\nuser_usec 3000000\nsystem_usec 250000\n")
+    assert bench.cgroup_cpu_seconds("abc", root=tmp_path / "v2") == 3.25
+    assert bench.cgroup_cpu_seconds("other", root=tmp_path / "v2") is None
