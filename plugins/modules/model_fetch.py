@@ -77,7 +77,7 @@ started: {description: True when mode=start launched the fetcher., returned: mod
 revision: {description: The commit (or archive sha256) the copy is of., returned: success (not with mode=start), type: str}
 files: {description: Number of files in the copy., returned: success (not with mode=start), type: int}
 dir:
-  description: The directory of the copy (O(spec.dir)).
+  description: The directory of the copy (the C(dir) of O(spec)).
   returned: success (not with mode=start)
   type: str
   version_added: "0.9.0"
