@@ -45,6 +45,12 @@ options:
     type: list
     elements: str
     default: []
+  wheel_dir:
+    description:
+      - A folder to keep the wheel in (created if missing). A wheel of that name already there whose SHA-256 is the
+        index's is used without a download; a downloaded one is left there. For a folder that other tools fill
+        from the same index (a fleet's or a bundle's wheelhouse), so that the wheel is downloaded once.
+    type: path
   timeout:
     description: Seconds for each request.
     type: int
@@ -61,6 +67,13 @@ EXAMPLES = r"""
     version: 0.13.9
     dest: /opt/inferops/vllm/tools/bin
     index_urls: [https://pypi.org/simple/]
+
+- name: On a fleet's seed, keep the wheel where the fleet's wheels are downloaded to
+  inferops.inference.uv_bootstrap:
+    version: 0.13.9
+    dest: /opt/inferops/vllm/tools/bin
+    index_urls: [https://pypi.org/simple/]
+    wheel_dir: /opt/inferops/vllm/cache/fleet-wheels
 
 - name: The same, offline, from a wheelhouse
   inferops.inference.uv_bootstrap:
@@ -230,12 +243,27 @@ class Fetcher:
             return []
 
     def download(self, url, into):
+        """The wheel at URL as a file in INTO (written whole or not at all)."""
         if "://" not in url:
             return url
         path = os.path.join(into, url.rsplit("/", 1)[-1])
-        with self.open(url) as response, open(path, "wb") as out:
-            shutil.copyfileobj(response, out)
+        fd, tmp = tempfile.mkstemp(prefix=".uv-wheel.", dir=into)
+        try:
+            with self.open(url) as response, os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(response, out)
+            # Readable as pip leaves its downloads: a fleet seed's server (a dynamic user) serves it.
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         return path
+
+
+def kept_wheel(wheel_dir, name, expected):
+    """A wheel kept in WHEEL_DIR by an earlier run or download, if it is the index's (by SHA-256)."""
+    path = os.path.join(wheel_dir, name) if wheel_dir else ""
+    return path if path and expected and os.path.isfile(path) and sha256_of(path) == expected else None
 
 
 def main():
@@ -245,6 +273,7 @@ def main():
             "dest": {"type": "path", "required": True},
             "index_urls": {"type": "list", "elements": "str", "default": []},
             "find_links": {"type": "list", "elements": "str", "default": []},
+            "wheel_dir": {"type": "path"},
             "timeout": {"type": "int", "default": 60},
             "validate_certs": {"type": "bool", "default": True},
         },
@@ -274,9 +303,13 @@ def main():
                              + f": mirror uv=={version} there, or set the uv version")
     name, url, expected = chosen
     os.makedirs(dest, mode=0o755, exist_ok=True)
+    wheel_dir = params["wheel_dir"]
+    if wheel_dir:
+        os.makedirs(wheel_dir, mode=0o755, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="inferops-uv-") as work:
+        wheel = kept_wheel(wheel_dir, name, expected)
         try:
-            wheel = fetcher.download(url, work)
+            wheel = wheel or fetcher.download(url, wheel_dir or work)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             module.fail_json(msg=f"could not download {url}: {exc}")
         digest = sha256_of(wheel)

@@ -164,3 +164,32 @@ def test_module_refuses_a_wheel_whose_hash_differs(tmp_path, index):
     assert result["failed"] is True
     assert "its index says " + "0" * 64 in result["msg"]
     assert not (tmp_path / "bin" / "uv").exists()
+
+
+def test_module_keeps_the_wheel_and_downloads_it_once(tmp_path, index):
+    url, wheel, publish = index
+    publish(hashlib.sha256(wheel.read_bytes()).hexdigest())
+    kept = tmp_path / "fleet-wheels"
+    first = run_module({"version": "0.13.9", "dest": str(tmp_path / "a"), "index_urls": [url],
+                        "wheel_dir": str(kept)}, tmp_path)
+    assert first["changed"] is True, first
+    assert (kept / wheel.name).read_bytes() == wheel.read_bytes()
+    # Others serve it (a fleet seed's server runs as a dynamic user).
+    assert (kept / wheel.name).stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in kept.iterdir()) == [wheel.name]
+    # The index's copy is gone: a second host install takes the kept one.
+    wheel.unlink()
+    second = run_module({"version": "0.13.9", "dest": str(tmp_path / "b"), "index_urls": [url],
+                         "wheel_dir": str(kept)}, tmp_path)
+    assert second["changed"] is True, second
+    assert uv_bootstrap.installed_version(str(tmp_path / "b" / "uv")) == "0.13.9"
+
+
+def test_a_kept_wheel_with_another_hash_is_not_used(tmp_path):
+    kept = tmp_path / "w"
+    kept.mkdir()
+    fake_wheel(kept / X86)
+    assert uv_bootstrap.kept_wheel(str(kept), X86, "0" * 64) is None
+    digest = hashlib.sha256((kept / X86).read_bytes()).hexdigest()
+    assert uv_bootstrap.kept_wheel(str(kept), X86, digest) == str(kept / X86)
+    assert uv_bootstrap.kept_wheel("", X86, digest) is None
