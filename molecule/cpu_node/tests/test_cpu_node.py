@@ -82,6 +82,15 @@ def test_the_unit_is_hardened_as_systemd_measures_it(host):
     assert host.check_output(f"grep CapEff /proc/{pid}/status").split()[1] == "0000000000000000"
 
 
+def test_the_model_fetcher_venv_was_made_by_uv(host):
+    # uv from the install's start made it without python3-venv, so the download began before apt
+    # (cpu_node.yml); a venv of `python3 -m venv` has pip and no uv line.
+    venv = "/opt/inferops/model-tools/venv"
+    assert re.search(r"^uv = ", host.file(f"{venv}/pyvenv.cfg").content_string, re.M)
+    assert not host.file(f"{venv}/bin/pip").exists
+    assert host.run(f"{venv}/bin/python -c 'import huggingface_hub'").rc == 0
+
+
 def test_upgrade_and_rollback_left_both_venvs(host):
     # side_effect.yml upgraded to 0.31.0 and rolled back; both venvs stay for instant rollback.
     assert host.file("/opt/inferops/vllm/current").linked_to == "/opt/inferops/vllm/venvs/0.32.0-cpu"
