@@ -1,15 +1,15 @@
 """Wait until a URL on the host answers, printing progress instead of retry failures.
 
 `until`/`retries` prints "FAILED - RETRYING" every few seconds while a model loads, which reads
-like an error. This action polls the URL from the host with ansible.builtin.uri and prints a
-line every `progress` seconds: the time waited and, when a systemd unit is named, the phase
+like an error. This action polls the URL on the host (the http_poll module: a request every
+`poll` seconds, one round trip per `delay` seconds, so a server is seen up within `poll` seconds
+of answering) and prints a line every `progress` seconds: the time waited and, when a systemd unit is named, the phase
 its log shows (loading weights, compiling, ...). A unit that crashed or restarts while being
 waited for fails the task at once with its last log lines, instead of at the timeout.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 import time
 
@@ -27,16 +27,9 @@ def progress_line(host, url, waited, phase):
     return f"{host}: waiting for {url}: {int(waited)} s" + (f", {phase}" if phase else "")
 
 
-def sum_of_matches(pattern, content):
-    """The sum of the numbers the pattern's group captures in content (unit tested); None when
-    nothing matches."""
-    found = re.findall(pattern, content or "", re.MULTILINE)
-    return sum(float(value) for value in found) if found else None
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("url", "status_code", "timeout", "delay", "progress", "unit", "zero_sum"))
+    _VALID_ARGS = frozenset(("url", "status_code", "timeout", "delay", "poll", "progress", "unit", "zero_sum"))
 
     def _run(self, command):
         result = self._low_level_execute_command(command, sudoable=True)
@@ -58,6 +51,7 @@ class ActionModule(ActionBase):
         codes = [int(c) for c in (codes if isinstance(codes, list) else [codes])]
         timeout = float(args.get("timeout", 900))
         delay = float(args.get("delay", 5))
+        interval = float(args.get("poll", 0.5))
         every = float(args.get("progress", 20))
         unit = args.get("unit") or ""
         zero_sum = args.get("zero_sum") or ""
@@ -70,14 +64,19 @@ class ActionModule(ActionBase):
         restarts = self._unit_state(unit).get("NRestarts") if unit else None
         phase, shown, status = None, start, None
         while True:
+            # The host polls for `delay` seconds (returning at the first good answer): the unit's
+            # checks and the progress lines below come once per window.
             answer = self._execute_module(
-                module_name="ansible.builtin.uri",
-                module_args={"url": url, "status_code": codes, "timeout": 10, "return_content": bool(zero_sum)},
+                module_name="inferops.inference.http_poll",
+                module_args={"url": url, "status_code": codes, "timeout": 10,
+                             "window": max(min(delay, timeout - (time.time() - start)), 0),
+                             "interval": min(interval, delay), "zero_sum": zero_sum or None},
                 task_vars=task_vars)
-            status = answer.get("status")
+            if answer.get("failed") and "status" not in answer:
+                raise AnsibleActionFail(f"cannot poll {url}: {answer.get('msg')}")
+            status, left = answer.get("status"), answer.get("left")
             waited = time.time() - start
-            left = sum_of_matches(zero_sum, answer.get("content")) if zero_sum and status in codes else None
-            if status in codes and (not zero_sum or not left):
+            if answer.get("done"):
                 result.update(changed=False, status=status, waited=round(waited, 1), phase=phase)
                 return result
             if left:
@@ -94,9 +93,8 @@ class ActionModule(ActionBase):
             if waited >= timeout:
                 raise AnsibleActionFail(
                     f"{url} did not answer {codes}{' with ' + zero_sum + ' adding up to 0' if zero_sum else ''} within "
-                    f"{int(timeout)} s (last: {status or answer.get('msg')}{', ' + phase if phase and not unit else ''})"
+                    f"{int(timeout)} s (last: {status if status and status > 0 else answer.get('msg')}{', ' + phase if phase and not unit else ''})"
                     + (f"; {unit} was {phase or 'starting'}" if unit else ""))
             if time.time() - shown >= every:
                 display.display(progress_line(host, url, waited, phase))
                 shown = time.time()
-            time.sleep(delay)

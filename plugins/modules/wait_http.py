@@ -5,8 +5,9 @@ DOCUMENTATION = r"""
 module: wait_http
 short_description: Wait for a URL on the host to answer, showing progress and failing fast on a crashed unit
 description:
-  - Polls O(url) from the managed host (with M(ansible.builtin.uri)) every O(delay) seconds until it answers one
-    of O(status_code), printing a progress line every O(progress) seconds instead of retry failures.
+  - Polls O(url) on the managed host (with M(inferops.inference.http_poll)) every O(poll) seconds until it answers
+    one of O(status_code), printing a progress line every O(progress) seconds instead of retry failures. The host
+    polls in windows of O(delay) seconds, so a server is seen up within O(poll) seconds of its first good answer.
   - With O(unit), each line also names the phase the unit's journal shows (loading weights, compiling, capturing
     CUDA graphs, starting the API server), and the task fails at once, with the unit's last log lines, when the
     unit fails or restarts while being waited for.
@@ -34,9 +35,15 @@ options:
     type: int
     default: 900
   delay:
-    description: Seconds between two requests.
+    description: Seconds between two checks of the unit (one round trip to the host each); the URL is polled on the
+      host every O(poll) seconds in between.
     type: int
     default: 5
+  poll:
+    description: Seconds between two requests to O(url), on the host.
+    type: float
+    default: 0.5
+    version_added: "0.12.0"
   progress:
     description: Seconds between two progress lines.
     type: int

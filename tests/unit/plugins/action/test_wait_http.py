@@ -1,4 +1,5 @@
-from ansible_collections.inferops.inference.plugins.action.wait_http import progress_line, sum_of_matches
+from ansible_collections.inferops.inference.plugins.action.wait_http import progress_line
+from ansible_collections.inferops.inference.plugins.module_utils.http_poll import sum_of_matches
 
 
 def test_progress_line_reads_as_progress():
