@@ -3,9 +3,10 @@
 `until`/`retries` prints "FAILED - RETRYING" every few seconds while a model loads, which reads
 like an error. This action polls the URL on the host (the http_poll module: a request every
 `poll` seconds, one round trip per `delay` seconds, so a server is seen up within `poll` seconds
-of answering) and prints a line every `progress` seconds: the time waited and, when a systemd unit is named, the phase
-its log shows (loading weights, compiling, ...). A unit that crashed or restarts while being
-waited for fails the task at once with its last log lines, instead of at the timeout.
+of answering) and prints a line every `progress` seconds: the time waited and, when a systemd
+unit is named, the phase its log shows (loading weights, compiling, ...). A unit that crashed or
+restarts while being waited for fails the task at once with its last log lines, instead of at
+the timeout.
 """
 
 from __future__ import annotations
