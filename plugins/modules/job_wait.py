@@ -5,9 +5,10 @@ DOCUMENTATION = r"""
 module: job_wait
 short_description: Wait for a background task of the play, showing progress, and return its result
 description:
-  - Polls the job of a task started with C(async) and C(poll=0) (as M(ansible.builtin.async_status) does) every
-    O(poll) seconds, printing a progress line every O(progress) seconds instead of retry failures, and returns the
-    job's own result (C(rc), C(stdout), C(stderr), C(msg)); the task fails when the job failed.
+  - Watches the job of a task started with C(async) and C(poll=0) on the host with M(inferops.inference.job_poll) (a
+    read of its file every O(poll) seconds, one round trip every O(window) seconds), printing a progress line every
+    O(progress) seconds instead of retry failures, and returns the job's own result (C(rc), C(stdout), C(stderr),
+    C(msg)) as M(ansible.builtin.async_status) reads it; the task fails when the job failed.
   - The job's status file is removed once it finished.
   - In check mode nothing is waited for (nothing was started).
 version_added: "0.10.0"
@@ -31,9 +32,13 @@ options:
     type: int
     default: 7200
   poll:
-    description: Seconds between two looks at the job.
-    type: int
-    default: 2
+    description: Seconds between two reads of the job's file on the host.
+    type: float
+    default: 0.5
+  window:
+    description: Seconds the host watches the job per round trip (the controller checks the timeout between two).
+    type: float
+    default: 5
   progress:
     description: Seconds between two progress lines.
     type: int
