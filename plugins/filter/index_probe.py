@@ -26,12 +26,17 @@ def _file_pattern(project, version):
     return re.compile(rf"(?i)(?:^|[/\"'>\s]){name}-{ver}{follow}")
 
 
-def index_missing(results):
+def index_missing(results, probes=None):
     """Messages for every project that an index answered for but none carries in that version.
 
     results: the registered loop of ansible.builtin.uri over probes (item = probe, status,
-    content). An index that did not answer (network, auth) proves nothing and is skipped.
+    content), or, with probes, the pages of http_pages in the probes' order. An index that did
+    not answer (network, auth) proves nothing and is skipped.
     """
+    if probes is not None:
+        if len(probes) != len(results or []):
+            raise ValueError(f"index_missing: {len(results or [])} pages for {len(probes)} probes")
+        results = [{**page, "item": probe} for page, probe in zip(results, probes)]
     by_project = {}
     for result in results or []:
         probe = result.get("item") or {}

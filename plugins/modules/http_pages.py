@@ -1,0 +1,112 @@
+"""Read several web pages from the host at once (the package index pages the checks read)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: http_pages
+short_description: Read several URLs from the host at the same time and return each page
+description:
+  - Sends a GET request to every URL in O(urls) at once (one thread each) and returns, in the same order, each answer's
+    status code, body and message, without failing on any status or network error (the caller decides what an
+    answer means).
+  - What the checks read before any change (the package index pages of vLLM and torch) took one
+    M(ansible.builtin.uri) round trip per page, one after the other; here they take one round trip in all.
+  - Proxies come from the environment (C(HTTP_PROXY), C(HTTPS_PROXY)), credentials from the URL or a C(.netrc), as
+    for M(ansible.builtin.uri).
+  - Changes nothing.
+version_added: "0.13.0"
+author: inferops maintainers (@inferops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  urls:
+    description: The URLs, as the host reaches them.
+    type: list
+    elements: str
+    required: true
+  headers:
+    description: Request headers sent with every request.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds one request may take.
+    type: int
+    default: 60
+  validate_certs:
+    description: Check TLS certificates.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Read the vLLM page of two indexes
+  inferops.inference.http_pages:
+    urls:
+      - https://pypi.org/simple/vllm/
+      - https://mirror.example/simple/vllm/
+    headers:
+      Accept: text/html
+  register: pages
+"""
+
+RETURN = r"""
+pages:
+  description: One answer per URL, in the order of O(urls).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    url:
+      description: The URL asked.
+      type: str
+    status:
+      description: The status code (-1 when no HTTP answer came).
+      type: int
+    content:
+      description: The body (also of an error answer; empty when none came).
+      type: str
+    msg:
+      description: The answer's message (the connection error when no HTTP answer came).
+      type: str
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import fetch_url
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "urls": {"type": "list", "elements": "str", "required": True},
+            "headers": {"type": "dict", "default": {}},
+            "timeout": {"type": "int", "default": 60},
+            "validate_certs": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def read(url):
+        response, info = fetch_url(module, url, headers=params["headers"], timeout=params["timeout"])
+        # An error answer's body was read already (fetch_url keeps it in info["body"]).
+        raw = info["body"] if "body" in info else (response.read() if response else b"")
+        content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
+        return {"url": url, "status": info.get("status", -1), "content": content, "msg": info.get("msg", "")}
+
+    urls = params["urls"]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(urls), 8))) as pool:
+        pages = list(pool.map(read, urls))
+    module.exit_json(changed=False, pages=pages)
+
+
+if __name__ == "__main__":
+    main()

