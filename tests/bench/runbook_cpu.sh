@@ -11,7 +11,7 @@ mirror_host="${PYPI_INDEX#*://}"; mirror_host="${mirror_host%%/*}"
 export PIP_INDEX_URL="$PYPI_INDEX" PIP_TRUSTED_HOST="$mirror_host" UV_INDEX_URL="$PYPI_INDEX"
 # uv trusts the system's CA store, as vllm_install's default (vllm_install_native_tls) makes it:
 # where TLS is inspected on the way out, its bundled roots alone fail.
-export UV_NATIVE_TLS=true
+export UV_SYSTEM_CERTS=true
 
 # 1. OS packages (the cpu_node profile's list).
 apt-get update -q
