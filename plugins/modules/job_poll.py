@@ -15,11 +15,8 @@ version_added: "0.13.0"
 author: inferops maintainers (@inferops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - inferops.inference.attributes.inspect
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 options:

@@ -10,32 +10,20 @@ from ansible_collections.inferops.inference.plugins.module_utils.http_poll impor
 DRAINED = r"^vllm:num_requests_(?:running|waiting)\{[^}]*\} ([0-9.]+)$"
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
 
 def answers(*replies):
     replies = list(replies)
     return lambda: replies.pop(0) if len(replies) > 1 else replies[0]
 
 
-def test_returns_at_the_first_good_answer():
-    clock = FakeClock()
+def test_returns_at_the_first_good_answer(clock):
     fetch = answers((-1, None, "Connection refused"), (503, None, "Service Unavailable"), (200, None, "OK"))
     result = poll(fetch, [200], window=5, interval=0.5, clock=clock, sleep=clock.sleep)
     assert result == {"done": True, "status": 200, "msg": "OK", "left": None, "polls": 3}
     assert clock.now == 1.0
 
 
-def test_gives_up_after_the_window_with_the_last_answer():
-    clock = FakeClock()
+def test_gives_up_after_the_window_with_the_last_answer(clock):
     result = poll(answers((-1, None, "Connection refused")), [200], window=2, interval=0.5, clock=clock,
                   sleep=clock.sleep)
     assert result["done"] is False
@@ -44,8 +32,7 @@ def test_gives_up_after_the_window_with_the_last_answer():
     assert clock.now <= 2
 
 
-def test_zero_sum_waits_for_the_numbers_to_add_up_to_zero():
-    clock = FakeClock()
+def test_zero_sum_waits_for_the_numbers_to_add_up_to_zero(clock):
     busy = 'vllm:num_requests_running{engine="0"} 2.0\nvllm:num_requests_waiting{engine="0"} 1.0\n'
     idle = busy.replace("2.0", "0.0").replace("1.0", "0.0")
     fetch = answers((200, busy, "OK"), (200, idle, "OK"))
@@ -54,8 +41,7 @@ def test_zero_sum_waits_for_the_numbers_to_add_up_to_zero():
     assert result["done"] is False and result["left"] == 3.0
 
 
-def test_zero_window_sends_one_request():
-    clock = FakeClock()
+def test_zero_window_sends_one_request(clock):
     assert poll(answers((503, None, "")), [200], 0, 0.5, clock=clock, sleep=clock.sleep)["polls"] == 1
 
 

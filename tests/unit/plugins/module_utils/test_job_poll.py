@@ -9,16 +9,6 @@ from pathlib import Path
 from ansible_collections.inferops.inference.plugins.module_utils.job_poll import read_job, remove_job, wait_job
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
 
 RUNNING = {"started": 1, "finished": 0, "ansible_job_id": "j1.2", "results_file": "/root/.ansible_async/j1.2",
            "_ansible_suppress_tmpdir_delete": True}
@@ -50,16 +40,14 @@ def test_unparsable_output_is_a_failed_job_not_an_endless_wait(tmp_path):
     assert state == "finished" and data["failed"] is True
 
 
-def test_wait_returns_at_once_when_the_job_is_over_or_missing(tmp_path):
-    clock = FakeClock()
+def test_wait_returns_at_once_when_the_job_is_over_or_missing(tmp_path, clock):
     result = wait_job(str(tmp_path / "nope"), window=5, interval=0.5, clock=clock, sleep=clock.sleep)
     assert result == {"state": "missing", "job": None, "polls": 1} and clock.now == 0
     (tmp_path / "j").write_text('{"rc": 0}')
     assert wait_job(str(tmp_path / "j"), 5, 0.5, clock=clock, sleep=clock.sleep)["job"] == {"rc": 0}
 
 
-def test_wait_gives_up_after_the_window_while_the_job_runs(tmp_path):
-    clock = FakeClock()
+def test_wait_gives_up_after_the_window_while_the_job_runs(tmp_path, clock):
     (tmp_path / "j").write_text(json.dumps(RUNNING))
     result = wait_job(str(tmp_path / "j"), window=2, interval=0.5, clock=clock, sleep=clock.sleep)
     assert result == {"state": "running", "job": None, "polls": 5}
