@@ -10,7 +10,7 @@ description:
     O(window) seconds, and returns as soon as the job finished (or its file is missing), with the job's result as
     M(ansible.builtin.async_status) would return it.
   - The probe of M(inferops.inference.job_wait), which calls it in a loop between its progress lines.
-  - Changes nothing, unless O(cleanup) is set and the job finished: then its file is removed.
+  - Changes nothing, except that with O(cleanup) the file of a finished job is removed.
 version_added: "0.13.0"
 author: inferops maintainers (@inferops)
 extends_documentation_fragment:

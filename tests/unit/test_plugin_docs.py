@@ -157,6 +157,9 @@ def test_plugin_renders_its_own_documentation(rendered, doc_type, name):
         f"give it plugins/{doc_type}/{name}.yml and take DOCUMENTATION, EXAMPLES and RETURN out of the .py file")
     assert _text(doc.get("short_description")).strip(), "short_description is empty"
     assert _text(doc.get("description")).strip(), "description is empty"
+    # A ": " in a plain YAML line makes it a mapping: ansible-doc still renders, sanity refuses it.
+    paragraphs = doc["description"] if isinstance(doc["description"], list) else [doc["description"]]
+    assert all(isinstance(p, str) for p in paragraphs), f"a description line is not text (quote it): {paragraphs}"
     assert _text(entry.get("examples")).strip(), "EXAMPLES is empty"
 
 

@@ -96,7 +96,6 @@ def test_a_real_async_job_file_of_this_ansible_core(tmp_path):
                          text=True, env=env, check=True, cwd=tmp_path)
     jid = json.loads(out.stdout.strip().splitlines()[-1])["ansible_job_id"]
     path = str(tmp_path / "async" / jid)
-    state, _ = read_job(path)
-    assert state == "running"
+    assert read_job(path) == ("running", None)
     result = wait_job(path, window=30, interval=0.1)
     assert result["state"] == "finished" and result["job"]["msg"] == "done", result
