@@ -10,7 +10,6 @@ from ansible_collections.inferops.inference.plugins.module_utils.http_poll impor
 DRAINED = r"^vllm:num_requests_(?:running|waiting)\{[^}]*\} ([0-9.]+)$"
 
 
-
 def answers(*replies):
     replies = list(replies)
     return lambda: replies.pop(0) if len(replies) > 1 else replies[0]

@@ -9,7 +9,6 @@ from pathlib import Path
 from ansible_collections.inferops.inference.plugins.module_utils.job_poll import read_job, remove_job, wait_job
 
 
-
 RUNNING = {"started": 1, "finished": 0, "ansible_job_id": "j1.2", "results_file": "/root/.ansible_async/j1.2",
            "_ansible_suppress_tmpdir_delete": True}
 
