@@ -55,7 +55,7 @@ class ActionModule(ActionBase):
             answer = self._execute_module(
                 module_name="inferops.inference.job_poll", task_vars=task_vars,
                 module_args={"jid": jid, "async_dir": async_dir, "window": max(min(window, left), 0),
-                             "interval": min(poll, window), "cleanup": True})
+                             "interval": poll, "cleanup": True})
             if answer.get("failed"):
                 raise AnsibleActionFail(f"cannot follow {label} (job {jid}): {answer.get('msg', '')}")
             if answer.get("state") == "missing":

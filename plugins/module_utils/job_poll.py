@@ -45,7 +45,8 @@ def wait_job(path, window, interval, clock=time.monotonic, sleep=time.sleep):
     while True:
         state, data = read_job(path)
         polls += 1
-        if state != "running" or clock() + interval > deadline:
+        # (a zero interval would spin: it reads once, as a zero window does)
+        if state != "running" or interval <= 0 or clock() + interval > deadline:
             return {"state": state, "job": data, "polls": polls}
         sleep(interval)
 

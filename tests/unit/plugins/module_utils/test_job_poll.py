@@ -51,6 +51,9 @@ def test_wait_gives_up_after_the_window_while_the_job_runs(tmp_path, clock):
     result = wait_job(str(tmp_path / "j"), window=2, interval=0.5, clock=clock, sleep=clock.sleep)
     assert result == {"state": "running", "job": None, "polls": 5}
     assert clock.now == 2.0  # never sleeps past the window
+    # The last look before a timeout (window 0) and a zero interval read once.
+    assert wait_job(str(tmp_path / "j"), window=0, interval=0.5, clock=clock, sleep=clock.sleep)["polls"] == 1
+    assert wait_job(str(tmp_path / "j"), window=5, interval=0, clock=clock, sleep=clock.sleep)["polls"] == 1
 
 
 def test_wait_sees_the_end_within_one_interval(tmp_path):
