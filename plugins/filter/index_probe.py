@@ -17,6 +17,11 @@ def index_probe(index, project, version, variables):
             "url": f"{str(index).rstrip('/')}/{project}/"}
 
 
+def _masked(url):
+    """The URL without the user and password an index URL may carry (they go into messages)."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", r"\1********@", str(url))
+
+
 def _file_pattern(project, version):
     name = re.sub(r"-", "[-_.]", re.escape(project).replace("\\-", "-"))
     base, local = version.partition("+")[::2]
@@ -49,7 +54,7 @@ def index_missing(results, probes=None):
         probe = answered[0]["item"]
         pattern = _file_pattern(project, probe["version"])
         if not any(r.get("status") == 200 and pattern.search(r.get("content") or "") for r in answered):
-            where = ", ".join(r["item"]["index"] for r in answered)
+            where = ", ".join(_masked(r["item"]["index"]) for r in answered)
             problems.append(f"no {project} {probe['version']} on {where}: check {probe['variables']}")
     return problems
 

@@ -6,9 +6,9 @@ DOCUMENTATION = r"""
 module: http_pages
 short_description: Read several URLs from the host at the same time and return each page
 description:
-  - Sends a GET request to every URL in O(urls) at once (one thread each) and returns, in the same order, each answer's
-    status code, body and message, without failing on any status or network error (the caller decides what an
-    answer means).
+  - Sends a GET request to every URL in O(urls) at once (one process each, up to 8 at a time) and returns, in the
+    same order, each answer's status code, body and message, without failing on any status, network error or URL
+    that cannot be requested (status -1; the caller decides what an answer means).
   - What the checks read before any change (the package index pages of vLLM and torch) took one
     M(ansible.builtin.uri) round trip per page, one after the other; here they take one round trip in all.
   - Proxies come from the environment (C(HTTP_PROXY), C(HTTPS_PROXY)), credentials from the URL or a C(.netrc), as
@@ -61,7 +61,7 @@ pages:
   elements: dict
   contains:
     url:
-      description: The URL asked.
+      description: The URL asked, with any password in it masked.
       type: str
     status:
       description: The status code (-1 when no HTTP answer came).
@@ -74,14 +74,45 @@ pages:
       type: str
 """
 
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+import io
+import json
+import multiprocessing
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
+from ansible.module_utils.urls import fetch_url, mask_url
+
+# Set before the workers fork: each reads it from its copy of this process.
+_MODULE = None
+
+
+def read_page(url):
+    """One URL, in its own process: fetch_url installs its opener process-wide (urllib's
+    install_opener), so two requests in threads could go out with each other's credentials."""
+    params = _MODULE.params
+    out = io.StringIO()
+    try:
+        # fail_json (a URL fetch_url refuses: bad scheme, port or header) prints and exits:
+        # that answer is this URL's, not the module's.
+        with contextlib.redirect_stdout(out):
+            response, info = fetch_url(_MODULE, url, headers=params["headers"], timeout=params["timeout"])
+            # An error answer's body was read already (fetch_url keeps it in info["body"]).
+            raw = info["body"] if "body" in info else (response.read() if response else b"")
+    except SystemExit:
+        try:
+            msg = json.loads(out.getvalue()).get("msg", "")
+        except ValueError:
+            msg = out.getvalue().strip()
+        return {"url": mask_url(url), "status": -1, "content": "", "msg": msg}
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        return {"url": mask_url(url), "status": -1, "content": "", "msg": f"{type(exc).__name__}: {exc}"}
+    content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
+    return {"url": mask_url(url), "status": info.get("status", -1), "content": content, "msg": info.get("msg", "")}
 
 
 def main():
-    module = AnsibleModule(
+    global _MODULE  # pylint: disable=global-statement
+    _MODULE = AnsibleModule(
         argument_spec={
             "urls": {"type": "list", "elements": "str", "required": True},
             "headers": {"type": "dict", "default": {}},
@@ -90,19 +121,12 @@ def main():
         },
         supports_check_mode=True,
     )
-    params = module.params
-
-    def read(url):
-        response, info = fetch_url(module, url, headers=params["headers"], timeout=params["timeout"])
-        # An error answer's body was read already (fetch_url keeps it in info["body"]).
-        raw = info["body"] if "body" in info else (response.read() if response else b"")
-        content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
-        return {"url": url, "status": info.get("status", -1), "content": content, "msg": info.get("msg", "")}
-
-    urls = params["urls"]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(urls), 8))) as pool:
-        pages = list(pool.map(read, urls))
-    module.exit_json(changed=False, pages=pages)
+    urls = _MODULE.params["urls"]
+    pages = []
+    if urls:
+        with multiprocessing.get_context("fork").Pool(min(len(urls), 8)) as pool:
+            pages = pool.map(read_page, urls)
+    _MODULE.exit_json(changed=False, pages=pages)
 
 
 if __name__ == "__main__":

