@@ -3,7 +3,7 @@
 `async_status` with `until`/`retries` prints "FAILED - RETRYING" every few seconds while a long
 install runs, which reads like an error. This action watches the job's file on the host (the
 job_poll module: a read every `poll` seconds, one round trip per `window` seconds, so the end
-is seen within `poll` seconds) and prints a line every `progress` seconds, then returns the
+is seen within `poll` seconds, or a round trip when it falls between two windows) and prints a line every `progress` seconds, then returns the
 job's own result (rc, stdout, stderr, msg), failed when the job failed, and removes the job's
 file.
 """
@@ -31,6 +31,10 @@ def job_result(status):
     result = {key: value for key, value in status.items() if key not in drop}
     if status.get("rc") not in (None, 0):
         result["failed"] = True
+    # As a task's own result has them (async_status's came with them from the module run).
+    for stream in ("stdout", "stderr"):
+        if isinstance(result.get(stream), str) and f"{stream}_lines" not in result:
+            result[f"{stream}_lines"] = result[stream].splitlines()
     return result
 
 
@@ -44,6 +48,8 @@ class ActionModule(ActionBase):
         jid, label = str(args["jid"]), args.get("label") or f"job {args['jid']}"
         timeout, poll, window, progress = (float(args.get(k, d)) for k, d in
                                            (("timeout", 7200), ("poll", 0.5), ("window", 5), ("progress", 20)))
+        # A zero poll or window would send one module run per look: what this action avoids.
+        poll, window = max(poll, 0.1), max(window, 1.0)
         if self._task.check_mode:
             result.update(changed=False, skipped=True, msg="check mode: nothing ran in the background")
             return result

@@ -15,9 +15,11 @@ import time
 
 
 def read_job(path):
-    """(state, data) of a job file as async_status reads it: "missing" (no such file: never
-    started here, or its folder was emptied), "running" (empty, not yet parsable, or "started"
-    without "finished"), or "finished" with the job's result."""
+    """(state, data) of a job file: "missing" (no such file: never started here, or its folder
+    was emptied), "running" (empty, or "started" without "finished"), or "finished" with the
+    job's result. async_wrapper replaces the file whole (a rename), so text that does not parse
+    was not written by it: async_status would call that job running forever, here it is over
+    and failed."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -28,7 +30,6 @@ def read_job(path):
     except ValueError:
         if not text.strip():
             return "running", None
-        # async_status' answer to a file it cannot parse: the job is over, and failed.
         return "finished", {"failed": True, "msg": f"could not parse the job's output: {text[:500]}"}
     if not isinstance(data, dict):
         return "finished", {"failed": True, "msg": f"the job's output is not an object: {text[:500]}"}

@@ -11,7 +11,8 @@ def test_job_result_is_the_command_result_without_the_polling_keys():
     status = {"started": True, "finished": True, "ansible_job_id": "j1.2", "results_file": "/root/.ansible_async/j1.2",
               "rc": 0, "stdout": "", "stderr": "Installed 150 packages", "cmd": ["uv", "pip", "install"], "changed": True}
     assert job_result(status) == {"rc": 0, "stdout": "", "stderr": "Installed 150 packages",
-                                  "cmd": ["uv", "pip", "install"], "changed": True}
+                                  "cmd": ["uv", "pip", "install"], "changed": True,
+                                  "stdout_lines": [], "stderr_lines": ["Installed 150 packages"]}
 
 
 def test_job_result_fails_on_a_non_zero_exit():

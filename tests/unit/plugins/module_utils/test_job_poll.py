@@ -23,7 +23,7 @@ def test_a_job_states_are_read_as_async_status_reads_them(tmp_path):
     done = {"rc": 0, "stdout": "", "stderr": "Installed 150 packages", "changed": True}
     job.write_text(json.dumps(done))
     assert read_job(str(job)) == ("finished", done)
-    # The wrapper's own failure (the command could not start, the time limit) carries both keys.
+    # A result that says it started and finished (as some modules' own answers do) is over too.
     failed = {"started": 1, "finished": 1, "failed": 1, "msg": "Job reached maximum time limit of 10 seconds."}
     job.write_text(json.dumps(failed))
     assert read_job(str(job)) == ("finished", failed)
@@ -65,12 +65,14 @@ def test_wait_sees_the_end_within_one_interval(tmp_path):
     def finish():
         time.sleep(0.6)
         (tmp_path / "j.tmp").write_text('{"rc": 0, "changed": true}')
-        os.replace(tmp_path / "j.tmp", job)
         finished_at.append(time.monotonic())
+        os.replace(tmp_path / "j.tmp", job)
     finished_at = []
-    threading.Thread(target=finish).start()
+    writer = threading.Thread(target=finish)
+    writer.start()
     result = wait_job(str(job), window=10, interval=0.1)
     seen = time.monotonic()
+    writer.join()
     assert result["state"] == "finished" and result["job"] == {"rc": 0, "changed": True}
     assert seen - finished_at[0] < 1.0  # generous on a busy machine; the old 2 s poll could not promise it
 
