@@ -123,6 +123,10 @@ def main():
     )
     urls = _MODULE.params["urls"]
     pages = []
+    # fetch_url may ask for the module's temporary folder: made here, the workers share it and
+    # this process removes it at exit (a worker ends without running exit handlers: a folder
+    # it made itself would stay on the host).
+    _MODULE.tmpdir  # pylint: disable=pointless-statement
     if urls:
         with multiprocessing.get_context("fork").Pool(min(len(urls), 8)) as pool:
             pages = pool.map(read_page, urls)

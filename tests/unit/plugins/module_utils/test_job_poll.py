@@ -96,7 +96,12 @@ def test_a_real_async_job_file_of_this_ansible_core(tmp_path):
                       "print(json.dumps({'rc': 0, 'changed': True, 'msg': 'done'}))\n")
     module.chmod(0o755)
     env = {**os.environ, "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")}
-    out = subprocess.run([sys.executable, str(wrapper), "j42", "30", str(module), "_"], capture_output=True,
+    # Its command line is internal and changed in ansible-core 2.21 (preserve_tmp and the module,
+    # then the command to run, instead of the module and an arguments file): its usage line tells.
+    new_style = "<preserve_tmp> <module_path>" in wrapper.read_text()
+    args = (["j42", "30", "true", str(module), str(module)] if new_style
+            else ["j42", "30", str(module), "_"])
+    out = subprocess.run([sys.executable, str(wrapper), *args], capture_output=True,
                          text=True, env=env, check=True, cwd=tmp_path)
     jid = json.loads(out.stdout.strip().splitlines()[-1])["ansible_job_id"]
     path = str(tmp_path / "async" / jid)

@@ -61,11 +61,19 @@ def serve():
 
 
 def run_module(args, tmp_path):
+    home = tmp_path / "home"
+    (home / ".ansible" / "tmp").mkdir(parents=True)
     args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    # The remote_tmp Ansible passes: the module's temporary folder is made under it.
+    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_remote_tmp": "~/.ansible/tmp",
+                                                             "_ansible_keep_remote_files": False}}))
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     proc = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False,
-                          env={**env, "NO_PROXY": "*", "HOME": str(tmp_path)})  # no proxy, no ~/.netrc
+                          env={**env, "NO_PROXY": "*", "HOME": str(home)})  # no proxy, no ~/.netrc
+    # Nothing left behind: a worker's own temporary folder would stay (the hostile scenario
+    # compares the host's files before and after a refused run).
+    left = [str(p.relative_to(home)) for p in home.rglob("ansible-moduletmp-*")]
+    assert left == [], left
     return json.loads(proc.stdout)
 
 
