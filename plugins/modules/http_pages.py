@@ -74,40 +74,35 @@ pages:
       type: str
 """
 
-import contextlib
-import io
-import json
 import multiprocessing
+import urllib.error
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url, mask_url
+from ansible.module_utils.urls import mask_url, open_url
 
 # Set before the workers fork: each reads it from its copy of this process.
 _MODULE = None
 
 
 def read_page(url):
-    """One URL, in its own process: fetch_url installs its opener process-wide (urllib's
-    install_opener), so two requests in threads could go out with each other's credentials."""
+    """One URL, in its own process: Ansible's open_url installs its opener process-wide
+    (urllib's install_opener), so two requests in threads could go out with each other's
+    credentials. open_url, not fetch_url: fetch_url makes the module's temporary folder (a
+    warning on a host without ~/.ansible/tmp, and a folder left behind by a forked worker)."""
     params = _MODULE.params
-    out = io.StringIO()
+    answer = {"url": mask_url(url), "status": -1, "content": "", "msg": ""}
     try:
-        # fail_json (a URL fetch_url refuses: bad scheme, port or header) prints and exits:
-        # that answer is this URL's, not the module's.
-        with contextlib.redirect_stdout(out):
-            response, info = fetch_url(_MODULE, url, headers=params["headers"], timeout=params["timeout"])
-            # An error answer's body was read already (fetch_url keeps it in info["body"]).
-            raw = info["body"] if "body" in info else (response.read() if response else b"")
-    except SystemExit:
-        try:
-            msg = json.loads(out.getvalue()).get("msg", "")
-        except ValueError:
-            msg = out.getvalue().strip()
-        return {"url": mask_url(url), "status": -1, "content": "", "msg": msg}
+        response = open_url(url, headers=params["headers"], timeout=params["timeout"],
+                            validate_certs=params["validate_certs"], http_agent="ansible-httpget")
+        raw, status, msg = response.read(), response.status, f"OK ({response.headers.get('Content-Length', 'unknown')} bytes)"
+    except urllib.error.HTTPError as exc:  # an answer: its status and body count
+        raw, status, msg = exc.read() if exc.fp else b"", exc.code, f"HTTP Error {exc.code}: {exc.reason}"
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        return {"url": mask_url(url), "status": -1, "content": "", "msg": f"{type(exc).__name__}: {exc}"}
-    content = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else (raw or "")
-    return {"url": mask_url(url), "status": info.get("status", -1), "content": content, "msg": info.get("msg", "")}
+        # No answer (refused, unreachable, TLS, a URL that cannot be requested): this URL's only.
+        answer["msg"] = f"Request failed: {exc}"
+        return answer
+    answer.update(status=status, msg=msg, content=raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+    return answer
 
 
 def main():
@@ -123,10 +118,6 @@ def main():
     )
     urls = _MODULE.params["urls"]
     pages = []
-    # fetch_url may ask for the module's temporary folder: made here, the workers share it and
-    # this process removes it at exit (a worker ends without running exit handlers: a folder
-    # it made itself would stay on the host).
-    _MODULE.tmpdir  # pylint: disable=pointless-statement
     if urls:
         with multiprocessing.get_context("fork").Pool(min(len(urls), 8)) as pool:
             pages = pool.map(read_page, urls)
