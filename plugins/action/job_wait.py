@@ -3,9 +3,9 @@
 `async_status` with `until`/`retries` prints "FAILED - RETRYING" every few seconds while a long
 install runs, which reads like an error. This action watches the job's file on the host (the
 job_poll module: a read every `poll` seconds, one round trip per `window` seconds, so the end
-is seen within `poll` seconds, or a round trip when it falls between two windows) and prints a line every `progress` seconds, then returns the
-job's own result (rc, stdout, stderr, msg), failed when the job failed, and removes the job's
-file.
+is seen within `poll` seconds, or a round trip when it falls between two windows) and prints
+a line every `progress` seconds, then returns the job's own result (rc, stdout, stderr, msg),
+failed when the job failed, and removes the job's file.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.inferops.inference.plugins.module_utils.window import within_window
+
 
 def sum_of_matches(pattern, content):
     """The sum of the numbers the pattern's group captures in content; None when nothing matches."""
@@ -22,13 +24,9 @@ def poll(fetch, codes, window, interval, zero_sum=None, clock=time.monotonic, sl
     """Call fetch() -> (status, body, msg) until status is one of codes (and, with zero_sum, the
     numbers it captures in body add up to 0 or it matches nothing), or until window seconds
     passed. Returns {done, status, msg, left, polls}: the last answer's."""
-    deadline = clock() + window
-    polls = 0
-    while True:
+    def look():
         status, body, msg = fetch()
-        polls += 1
         left = sum_of_matches(zero_sum, body) if zero_sum and status in codes else None
-        done = status in codes and not left
-        if done or clock() + interval > deadline:
-            return {"done": done, "status": status, "msg": msg, "left": left, "polls": polls}
-        sleep(interval)
+        return {"done": status in codes and not left, "status": status, "msg": msg, "left": left}
+    answer, polls = within_window(look, lambda a: a["done"], window, interval, clock, sleep)
+    return {**answer, "polls": polls}

@@ -13,6 +13,8 @@ import json
 import os
 import time
 
+from ansible_collections.inferops.inference.plugins.module_utils.window import within_window
+
 
 def read_job(path):
     """(state, data) of a job file: "missing" (no such file: never started here, or its folder
@@ -41,15 +43,9 @@ def read_job(path):
 def wait_job(path, window, interval, clock=time.monotonic, sleep=time.sleep):
     """Read the job file every interval seconds until it is not "running" or window seconds
     passed. Returns {state, job, polls}: job is the result when finished, else None."""
-    deadline = clock() + window
-    polls = 0
-    while True:
-        state, data = read_job(path)
-        polls += 1
-        # (a zero interval would spin: it reads once, as a zero window does)
-        if state != "running" or interval <= 0 or clock() + interval > deadline:
-            return {"state": state, "job": data, "polls": polls}
-        sleep(interval)
+    (state, data), polls = within_window(lambda: read_job(path), lambda answer: answer[0] != "running",
+                                         window, interval, clock, sleep)
+    return {"state": state, "job": data, "polls": polls}
 
 
 def remove_job(path):
