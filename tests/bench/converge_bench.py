@@ -8,8 +8,9 @@ On fresh lab hosts of the same image, one after another:
   (d) cpu_node.yml on FLEET fresh hosts at once (default 4), the first the fleet seed of the
       wheels and the model (vllm_install_fleet_seed, model_fleet_seed); from the lab mirrors'
       logs, how often each wheel and model file was downloaded, and by which host.
-For (b) and (d) also the CPU time the hosts (their cgroups) and the controller used: no run can
-take less wall time than that over the machine's cores, which bounds fleetN/fleet1 from below.
+For (a), (b) and (d) also the CPU time the hosts (their cgroups) and the controller used: no run
+can take less wall time than that over the machine's cores, which bounds fleetN/fleet1 from below
+and shows how much more work than the hand script the play does for the same result.
 Ends with one line:
   converge ratios: fresh/hand=<b/a> rerun/fresh=<c/b> fleet4/fleet1=<d/b>
 (targets of issue 18: fresh/hand <= 0.90, rerun/fresh <= 0.10 with changed=0, fleet4/fleet1 <= 1.5).
@@ -229,9 +230,13 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         try:
             fresh_hosts([hand_host])
+            cpu_before = children_cpu()
             hand = by_hand(hand_host)
+            # Read before the container goes: the work the hand script did, against the play's below.
+            hand_cpu = hosts_cpu([hand_host])
             remove([hand_host])
             print(f"  runbook typed by hand (tests/bench/runbook_cpu.sh): {hand:7.1f} s", flush=True)
+            report_cpu("by hand", hand_cpu, children_cpu() - cpu_before, hand)
             fresh_hosts(single)
             inv = inventory_for(tmp, single)
             cpu_before = children_cpu()
