@@ -72,17 +72,22 @@ def main():
                     # retries hid: traffic must keep flowing, not just eventually succeed.
                     counts["max_gap_s"] = round(max(counts["max_gap_s"], now - last_ok[0]), 2)
                     last_ok[0] = now
-                with open(result + ".tmp", "w", encoding="utf-8") as handle:
-                    json.dump(counts, handle)
-                os.replace(result + ".tmp", result)
+                write_result(result, counts)
 
     threads = [threading.Thread(target=worker) for dummy in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    with open(result, "w", encoding="utf-8") as handle:
-        json.dump(dict(counts, done=True, seconds=round(time.time() - counts["started"], 1)), handle)
+    write_result(result, dict(counts, done=True, seconds=round(time.time() - counts["started"], 1)))
+
+
+def write_result(result, counts):
+    """Replace the result file whole: the tests read it while the load runs and as it ends, and a
+    file truncated for writing in place reads as empty (seen: JSONDecodeError in stop_load)."""
+    with open(result + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(counts, handle)
+    os.replace(result + ".tmp", result)
 
 
 if __name__ == "__main__":
